@@ -1,0 +1,208 @@
+"""Coverage collector: run the target's tests under coverage.py, or ingest existing reports.
+
+The test run happens in a subprocess of the target's interpreter, in its own process group,
+with a timeout; coverage data, JUnit XML and logs go to the run folder, never the target.
+The JSON report is made by coverage.py itself, with the target's own configuration, so the
+numbers assess shows are coverage.py's numbers.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from assess._proc import run_bounded, tail
+from assess.collectors import CollectContext, register_collector
+from assess.collectors.coverage_json import files_from_report, totals_from_report
+from assess.collectors.listing import list_files
+from assess.collectors.roles import classify
+from assess.collectors.testrun import (
+    Interpreter,
+    TestCommand,
+    TestSetupError,
+    changes,
+    detect_test_command,
+    parse_test_command,
+    probe_interpreter,
+    pytest_args,
+    snapshot,
+    suite_env,
+)
+from assess.model import CoverageData, CoverageEvidence, Role, Status, TestRun
+
+VENV_OMITS = (".venv", "venv", ".tox", ".nox", "node_modules", "build", "site-packages")
+PYTEST_NO_TESTS = 5
+EXPORT_TIMEOUT_S = 600.0
+
+
+def _glob_literal(path: Path) -> str:
+    """A coverage.py omit pattern matching exactly ``path`` (glob characters become ``?``)."""
+    return "".join("?" if c in "[]*?" else c for c in str(path))
+
+
+def source_files(target: Path, *, python_only: bool = True) -> set[str]:
+    """The measured set: the target's (Python) files whose role is source (relative paths).
+
+    Tests, test support, docs, config (setup.py ...), vendored and generated files are left out.
+    """
+    source: set[str] = set()
+    for rel in list_files(target).paths:
+        if python_only and not rel.endswith(".py"):
+            continue
+        try:
+            with (target / rel).open("rb") as fh:
+                head = fh.read(8192)
+        except OSError:
+            continue
+        if classify(rel, head).role is Role.SOURCE:
+            source.add(rel)
+    return source
+
+
+def export_report(
+    ctx: CollectContext, data_file: Path | None, source: set[str]
+) -> tuple[dict[str, Any] | None, dict[str, Any]]:
+    """(coverage.py JSON report or None, meta) made by coverage.py in the target's folder.
+
+    The report covers the files in ``source`` (relative paths) that coverage.py measured.
+    """
+    work = ctx.work_dir("coverage")
+    request = {
+        "data_file": str(data_file) if data_file else None,
+        "json_out": str(work / "coverage.json") if data_file else None,
+        "meta_out": str(work / "export-meta.json"),
+        "keep": sorted(str(ctx.target / rel) for rel in source),
+    }
+    (work / "export-request.json").write_text(json.dumps(request), encoding="utf-8")
+    result = run_bounded(
+        [sys.executable, "-I", "-m", "assess.collectors._coverage_export", str(work / "export-request.json")],
+        cwd=ctx.target, env=suite_env(Path(sys.executable)), timeout_s=EXPORT_TIMEOUT_S, log_path=work / "export.log",
+    )  # fmt: skip
+    meta_path = Path(request["meta_out"])
+    if result.exit_code != 0 or not meta_path.exists():
+        why = "timed out" if result.timed_out else tail(work / "export.log", 5)
+        raise RuntimeError(f"coverage.py could not export the data: {why}")
+    meta: dict[str, Any] = json.loads(meta_path.read_text(encoding="utf-8"))
+    report = None
+    if data_file and not meta.get("error"):
+        report = json.loads((work / "coverage.json").read_text(encoding="utf-8"))
+    return report, meta
+
+
+def _fail_under(ctx: CollectContext, meta: dict[str, Any]) -> tuple[float | None, str | None]:
+    files = [Path(p) for p in meta.get("config_files_read", [])]
+    source = None
+    for f in files:
+        try:
+            source = f.resolve().relative_to(ctx.target.resolve()).as_posix()
+        except ValueError:
+            source = str(f)
+    value = meta.get("fail_under")
+    return (float(value), source) if value else (None, None)
+
+
+def _command(ctx: CollectContext, interp: Interpreter) -> TestCommand:
+    text = ctx.params.test_command or detect_test_command(ctx.target, interp.pytest_version is not None)
+    command = parse_test_command(text)
+    if command.is_pytest and interp.pytest_version is None:
+        raise TestSetupError(
+            f"pytest is not installed in {interp.path} ({interp.how}); install it there, "
+            "pass --python for the target's own environment, or give --test-command"
+        )
+    return command
+
+
+def run_suite(ctx: CollectContext, interp: Interpreter, command: TestCommand) -> tuple[TestRun, Path | None]:
+    """Run the suite (under coverage when the interpreter has it). Returns (run, data file or None)."""
+    work = ctx.work_dir("coverage")
+    data_file = work / ".coverage" if interp.coverage_version else None
+    argv = command.argv() + (pytest_args(work / "junit.xml") if command.is_pytest else [])
+    if data_file:
+        omit = ",".join(_glob_literal(ctx.target / d) + "/*" for d in VENV_OMITS)
+        prefix = ["-m", "coverage", "run", "--branch", f"--data-file={data_file}", f"--source={ctx.target}"]
+        cmd = [str(interp.path), *prefix, f"--omit={omit}", *argv]
+    else:
+        cmd = [str(interp.path), *argv]
+    before = snapshot(ctx.target)
+    result = run_bounded(
+        cmd, cwd=ctx.target, env=suite_env(interp.path), timeout_s=ctx.params.timeout_s, log_path=work / "test-output.log"
+    )
+    run = TestRun(
+        command=tuple(cmd), cwd=str(ctx.target), interpreter=str(interp.path), exit_code=result.exit_code,
+        timed_out=result.timed_out, timeout_s=ctx.params.timeout_s, duration_s=round(result.duration_s, 3),
+        output_log=(work / "test-output.log").relative_to(ctx.run_dir).as_posix(),
+        output_tail=tail(work / "test-output.log", 30), tree_changes=tuple(changes(before, snapshot(ctx.target))[:50]),
+    )  # fmt: skip
+    return run, data_file if data_file and data_file.exists() else None
+
+
+def _versions(interp: Interpreter) -> dict[str, str]:
+    pairs = {"python": interp.python_version, "pytest": interp.pytest_version, "coverage": interp.coverage_version}
+    return {k: v for k, v in pairs.items() if v}
+
+
+def _run_problem(run: TestRun, command: TestCommand) -> tuple[Status, str | None]:
+    if run.timed_out:
+        return Status.ERROR, f"the test suite ran longer than the {run.timeout_s:g} s timeout and was stopped"
+    if command.is_pytest and run.exit_code == PYTEST_NO_TESTS:
+        return Status.SKIPPED, "the test suite collected no tests (pytest exit code 5)"
+    if command.is_pytest and run.exit_code not in (0, 1):
+        return Status.ERROR, f"pytest could not run the suite (exit code {run.exit_code}); see {run.output_log}"
+    return Status.OK, None
+
+
+def collect_from_run(ctx: CollectContext) -> CoverageEvidence:
+    try:
+        interp = probe_interpreter(ctx.target, ctx.params.python)
+        command = _command(ctx, interp)
+    except TestSetupError as err:
+        return CoverageEvidence(status=Status.ERROR, reason=str(err))
+    source = source_files(ctx.target)
+    run, data_file = run_suite(ctx, interp, command)
+    status, reason = _run_problem(run, command)
+    warnings = [f"the test run changed the target's tree: {', '.join(run.tree_changes[:5])}"] * bool(run.tree_changes)
+    if run.exit_code == 1:
+        warnings.append("some tests failed; coverage is of the run as it happened")
+    if interp.coverage_version is None:
+        reason = f"coverage.py is not installed in {interp.path} ({interp.how}); tests ran without coverage"
+        return CoverageEvidence(status=Status.SKIPPED, reason=reason, tool_versions=_versions(interp))
+    report, meta = export_report(ctx, data_file, source)
+    fail_under, fail_source = _fail_under(ctx, meta)
+    if report is None:
+        reason = reason or f"no coverage data was recorded ({meta.get('error') or 'the run left no data file'})"
+        return CoverageEvidence(status=Status.ERROR if status is Status.OK else status, reason=reason,
+                                warnings=tuple(warnings), tool_versions=_versions(interp))  # fmt: skip
+    files, dropped = files_from_report(report, ctx.target, source.__contains__)
+    data = CoverageData(
+        origin="run", branch=bool(report["meta"].get("branch_coverage")), totals=totals_from_report(report),
+        files=files, fail_under=fail_under, fail_under_source=fail_source, test_run=run,
+        omitted_files=int(meta.get("omitted", 0)) + dropped,
+    )  # fmt: skip
+    return CoverageEvidence(status=status, reason=reason, warnings=tuple(warnings), data=data,
+                            tool_versions=_versions(interp))  # fmt: skip
+
+
+def collect_from_reports(ctx: CollectContext) -> CoverageEvidence:
+    from assess.collectors.coverage_ingest import CoverageReportError, ingest_reports
+
+    source = source_files(ctx.target, python_only=False)
+    try:
+        data = ingest_reports([Path(p) for p in ctx.params.coverage_reports], ctx.target, source.__contains__)
+    except CoverageReportError as err:
+        return CoverageEvidence(status=Status.ERROR, reason=str(err))
+    _, meta = export_report(ctx, None, set())
+    fail_under, fail_source = _fail_under(ctx, meta)
+    return CoverageEvidence(status=Status.OK, data=data.model_copy(update={"fail_under": fail_under,
+                                                                         "fail_under_source": fail_source}))  # fmt: skip
+
+
+@register_collector("coverage", title="Coverage")
+def collect_coverage(ctx: CollectContext) -> CoverageEvidence:
+    if ctx.params.coverage_reports:
+        return collect_from_reports(ctx)
+    if ctx.params.no_tests:
+        return CoverageEvidence(status=Status.SKIPPED, reason="tests were not run (--no-tests)")
+    return collect_from_run(ctx)

@@ -1,0 +1,118 @@
+"""Inventory evidence: every file's role, language and size, and the tests defined statically."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Literal
+
+from assess.model.base import Model
+from assess.model.evidence import Evidence, register_evidence
+
+
+class Role(str, Enum):
+    """What a file is for. The rules that assign roles are in :mod:`assess.collectors.roles`."""
+
+    SOURCE = "source"
+    TEST = "test"
+    TEST_SUPPORT = "test_support"
+    CONFIG = "config"
+    DOCS = "docs"
+    GENERATED = "generated"
+    VENDORED = "vendored"
+    BINARY = "binary"
+    OTHER = "other"
+
+
+class TestKind(str, Enum):
+    """Level of a test case in the test pyramid."""
+
+    UNIT = "unit"
+    INTEGRATION = "integration"
+    E2E = "e2e"
+    PERFORMANCE = "performance"
+
+
+class FileEntry(Model):
+    """One file of the target."""
+
+    path: str
+    """Path relative to the target root, with forward slashes."""
+    role: Role
+    language: str | None = None
+    """Language name (``Python``, ``TypeScript`` ...), or None when not a known language."""
+    size_bytes: int
+    lines: int | None = None
+    """Physical lines; None for binary or unread (too large) files."""
+    sloc: int | None = None
+    """Lines that are neither blank nor comment-only (see docs/metrics.md)."""
+    role_reason: str
+    """The rule that assigned the role, e.g. ``name matches test_*.py``."""
+
+
+class TestCase(Model):
+    """A test case found by reading (not running) a test file."""
+
+    __test__ = False  # keep pytest from collecting this class
+
+    path: str
+    name: str
+    """``test_x``, ``TestClass::test_x``."""
+    line: int
+    style: Literal["pytest-function", "pytest-method", "unittest"]
+    kind: TestKind
+    kind_reason: str
+    """Why this kind: ``marker integration``, ``path tests/e2e/``, ``default``."""
+    markers: tuple[str, ...] = ()
+    parametrized: bool = False
+    expanded: int | None = 1
+    """Cases after parametrize expansion; None when it cannot be known statically."""
+
+
+class Ratios(Model):
+    """Test-to-source ratios over code files (see docs/metrics.md for the rule)."""
+
+    test_files: int
+    source_files: int
+    test_sloc: int
+    source_sloc: int
+    files_ratio: float | None
+    """test_files / source_files; None when there are no source files."""
+    lines_ratio: float | None
+    """test_sloc / source_sloc; None when there is no source code."""
+
+
+class InventoryData(Model):
+    """Everything the inventory collector measured."""
+
+    listing: Literal["git", "walk"]
+    """``git``: files from ``git ls-files``; ``walk``: a directory walk with default excludes."""
+    files: tuple[FileEntry, ...]
+    tests: tuple[TestCase, ...]
+    unparsed_test_files: tuple[str, ...] = ()
+    """Test files whose syntax Python could not parse; their tests are not counted."""
+    ratios: Ratios
+    skipped_paths: tuple[str, ...] = ()
+    """Entries left out on purpose: symlinks leaving the target, special files."""
+
+    def files_with_role(self, role: Role) -> tuple[FileEntry, ...]:
+        return tuple(f for f in self.files if f.role is role)
+
+    @property
+    def test_definitions(self) -> int:
+        """Test functions and methods as written (a parametrized test counts once)."""
+        return len(self.tests)
+
+    @property
+    def test_cases_expanded(self) -> int:
+        """Cases after known parametrize expansion; unknown expansions count once."""
+        return sum(t.expanded or 1 for t in self.tests)
+
+    @property
+    def unknown_expansions(self) -> int:
+        return sum(1 for t in self.tests if t.expanded is None)
+
+
+@register_evidence
+class InventoryEvidence(Evidence):
+    kind: Literal["inventory"] = "inventory"
+    data: InventoryData | None = None

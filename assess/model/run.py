@@ -1,0 +1,94 @@
+"""Run information and the assessment document."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from assess.model.base import SCHEMA_VERSION, Model, Status
+
+
+class RunParameters(Model):
+    """What the user asked for; injected into every notebook."""
+
+    target: str
+    """Absolute path of the target repository."""
+    python: str | None = None
+    """Interpreter for the target's tests; None: detect (.venv, venv, else assess's own)."""
+    test_command: str | None = None
+    """Test command to run under coverage; None: detect."""
+    timeout_s: float = 900.0
+    no_tests: bool = False
+    """Run nothing from the target (static evidence only)."""
+    coverage_reports: tuple[str, ...] = ()
+    """Existing coverage reports to ingest instead of running the tests."""
+    junit_reports: tuple[str, ...] = ()
+    """Existing JUnit XML files to ingest as test outcomes."""
+
+
+class StageResult(Model):
+    name: str
+    status: Status
+    reason: str | None = None
+    started_at: str
+    duration_s: float
+    notebook: str | None = None
+    """Executed notebook, relative to the run folder."""
+    evidence: str | None = None
+    """Evidence file, relative to the run folder."""
+
+
+class RunInfo(Model):
+    schema_version: int = SCHEMA_VERSION
+    assess_version: str
+    run_id: str
+    target: str
+    target_name: str
+    target_commit: str | None = None
+    """``git rev-parse HEAD`` of the target, when it is in a git repository."""
+    target_dirty: bool | None = None
+    """Whether the target had uncommitted changes."""
+    started_at: str
+    finished_at: str | None = None
+    parameters: RunParameters
+    python: str
+    platform: str
+    tool_versions: dict[str, str] = Field(default_factory=dict)
+    stages: tuple[StageResult, ...] = ()
+    status: Status | None = None
+    """ok when every stage is ok or skipped, error when any failed; None while running."""
+
+
+class Fact(Model):
+    """One measured number or statement shown in the report, with where it came from."""
+
+    key: str
+    """Stable identifier, e.g. ``coverage.percent_lines``."""
+    label: str
+    value: float | int | str | None
+    """None means not measured; ``note`` says why."""
+    unit: str = ""
+    better: Literal["higher", "lower"] | None = None
+    """Which direction is an improvement, when there is one."""
+    source: str
+    """Evidence file and field, e.g. ``evidence/coverage.json#/data/totals/percent_lines``."""
+    note: str | None = None
+
+
+class EvidenceSummary(Model):
+    kind: str
+    status: Status
+    reason: str | None = None
+    warnings: tuple[str, ...] = ()
+    path: str
+    """Evidence file relative to the run folder."""
+
+
+class Assessment(Model):
+    """The document ``assessment.json`` holds. Grades, findings and the plan come in later versions."""
+
+    schema_version: int = SCHEMA_VERSION
+    run: RunInfo
+    evidence: tuple[EvidenceSummary, ...]
+    facts: tuple[Fact, ...]
