@@ -84,7 +84,7 @@ def load_builtin_collectors() -> dict[str, Collector]:
 
 def error_evidence(kind: str, reason: str, **extra: object) -> Evidence:
     cls = EVIDENCE_TYPES[kind]
-    return cls(status=Status.ERROR, reason=reason, **extra)  # type: ignore[arg-type]
+    return cls(status=Status.ERROR, reason=reason, **extra)
 
 
 def run_collector(kind: str, ctx: CollectContext) -> Evidence:

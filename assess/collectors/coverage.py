@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,11 +19,11 @@ from assess.collectors.coverage_json import files_from_report, totals_from_repor
 from assess.collectors.listing import list_files
 from assess.collectors.roles import classify
 from assess.collectors.testrun import (
+    DEFAULT_TEST_COMMAND,
     Interpreter,
     TestCommand,
     TestSetupError,
     changes,
-    detect_test_command,
     parse_test_command,
     probe_interpreter,
     pytest_args,
@@ -70,25 +69,28 @@ def export_report(
     The report covers the files in ``source`` (relative paths) that coverage.py measured.
     """
     work = ctx.work_dir("coverage")
+    meta_path, json_path = work / "export-meta.json", work / "coverage.json"
     request = {
         "data_file": str(data_file) if data_file else None,
-        "json_out": str(work / "coverage.json") if data_file else None,
-        "meta_out": str(work / "export-meta.json"),
+        "json_out": str(json_path) if data_file else None,
+        "meta_out": str(meta_path),
         "keep": sorted(str(ctx.target / rel) for rel in source),
     }
     (work / "export-request.json").write_text(json.dumps(request), encoding="utf-8")
     result = run_bounded(
         [sys.executable, "-I", "-m", "assess.collectors._coverage_export", str(work / "export-request.json")],
-        cwd=ctx.target, env=suite_env(Path(sys.executable)), timeout_s=EXPORT_TIMEOUT_S, log_path=work / "export.log",
-    )  # fmt: skip
-    meta_path = Path(request["meta_out"])
+        cwd=ctx.target,
+        env=suite_env(Path(sys.executable)),
+        timeout_s=EXPORT_TIMEOUT_S,
+        log_path=work / "export.log",
+    )
     if result.exit_code != 0 or not meta_path.exists():
         why = "timed out" if result.timed_out else tail(work / "export.log", 5)
         raise RuntimeError(f"coverage.py could not export the data: {why}")
     meta: dict[str, Any] = json.loads(meta_path.read_text(encoding="utf-8"))
     report = None
     if data_file and not meta.get("error"):
-        report = json.loads((work / "coverage.json").read_text(encoding="utf-8"))
+        report = json.loads(json_path.read_text(encoding="utf-8"))
     return report, meta
 
 
@@ -105,12 +107,12 @@ def _fail_under(ctx: CollectContext, meta: dict[str, Any]) -> tuple[float | None
 
 
 def _command(ctx: CollectContext, interp: Interpreter) -> TestCommand:
-    text = ctx.params.test_command or detect_test_command(ctx.target, interp.pytest_version is not None)
+    text = ctx.params.test_command or DEFAULT_TEST_COMMAND
     command = parse_test_command(text)
     if command.is_pytest and interp.pytest_version is None:
         raise TestSetupError(
             f"pytest is not installed in {interp.path} ({interp.how}); install it there, "
-            "pass --python for the target's own environment, or give --test-command"
+            "pass --python for the target's own environment, or give another --test-command"
         )
     return command
 
@@ -128,14 +130,24 @@ def run_suite(ctx: CollectContext, interp: Interpreter, command: TestCommand) ->
         cmd = [str(interp.path), *argv]
     before = snapshot(ctx.target)
     result = run_bounded(
-        cmd, cwd=ctx.target, env=suite_env(interp.path), timeout_s=ctx.params.timeout_s, log_path=work / "test-output.log"
+        cmd,
+        cwd=ctx.target,
+        env=suite_env(interp.path),
+        timeout_s=ctx.params.timeout_s,
+        log_path=work / "test-output.log",
     )
     run = TestRun(
-        command=tuple(cmd), cwd=str(ctx.target), interpreter=str(interp.path), exit_code=result.exit_code,
-        timed_out=result.timed_out, timeout_s=ctx.params.timeout_s, duration_s=round(result.duration_s, 3),
+        command=tuple(cmd),
+        cwd=str(ctx.target),
+        interpreter=str(interp.path),
+        exit_code=result.exit_code,
+        timed_out=result.timed_out,
+        timeout_s=ctx.params.timeout_s,
+        duration_s=round(result.duration_s, 3),
         output_log=(work / "test-output.log").relative_to(ctx.run_dir).as_posix(),
-        output_tail=tail(work / "test-output.log", 30), tree_changes=tuple(changes(before, snapshot(ctx.target))[:50]),
-    )  # fmt: skip
+        output_tail=tail(work / "test-output.log", 30),
+        tree_changes=tuple(changes(before, snapshot(ctx.target))[:50]),
+    )
     return run, data_file if data_file and data_file.exists() else None
 
 
@@ -173,16 +185,26 @@ def collect_from_run(ctx: CollectContext) -> CoverageEvidence:
     fail_under, fail_source = _fail_under(ctx, meta)
     if report is None:
         reason = reason or f"no coverage data was recorded ({meta.get('error') or 'the run left no data file'})"
-        return CoverageEvidence(status=Status.ERROR if status is Status.OK else status, reason=reason,
-                                warnings=tuple(warnings), tool_versions=_versions(interp))  # fmt: skip
+        return CoverageEvidence(
+            status=Status.ERROR if status is Status.OK else status,
+            reason=reason,
+            warnings=tuple(warnings),
+            tool_versions=_versions(interp),
+        )
     files, dropped = files_from_report(report, ctx.target, source.__contains__)
     data = CoverageData(
-        origin="run", branch=bool(report["meta"].get("branch_coverage")), totals=totals_from_report(report),
-        files=files, fail_under=fail_under, fail_under_source=fail_source, test_run=run,
+        origin="run",
+        branch=bool(report["meta"].get("branch_coverage")),
+        totals=totals_from_report(report),
+        files=files,
+        fail_under=fail_under,
+        fail_under_source=fail_source,
+        test_run=run,
         omitted_files=int(meta.get("omitted", 0)) + dropped,
-    )  # fmt: skip
-    return CoverageEvidence(status=status, reason=reason, warnings=tuple(warnings), data=data,
-                            tool_versions=_versions(interp))  # fmt: skip
+    )
+    return CoverageEvidence(
+        status=status, reason=reason, warnings=tuple(warnings), data=data, tool_versions=_versions(interp)
+    )
 
 
 def collect_from_reports(ctx: CollectContext) -> CoverageEvidence:
@@ -195,8 +217,9 @@ def collect_from_reports(ctx: CollectContext) -> CoverageEvidence:
         return CoverageEvidence(status=Status.ERROR, reason=str(err))
     _, meta = export_report(ctx, None, set())
     fail_under, fail_source = _fail_under(ctx, meta)
-    return CoverageEvidence(status=Status.OK, data=data.model_copy(update={"fail_under": fail_under,
-                                                                         "fail_under_source": fail_source}))  # fmt: skip
+    return CoverageEvidence(
+        status=Status.OK, data=data.model_copy(update={"fail_under": fail_under, "fail_under_source": fail_source})
+    )
 
 
 @register_collector("coverage", title="Coverage")

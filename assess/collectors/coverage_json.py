@@ -83,7 +83,7 @@ def _regions(entry: Mapping[str, Any], branch: bool) -> tuple[RegionCoverage, ..
             regions.append(
                 RegionCoverage(
                     name=name,
-                    kind=kind,  # type: ignore[arg-type]
+                    kind=kind,
                     start_line=region.get("start_line"),
                     counts=counts_from_summary(region["summary"], branch),
                     missing_lines=tuple(region.get("missing_lines", ())),
@@ -124,7 +124,7 @@ def files_from_report(
                 counts=counts_from_summary(entry["summary"], branch),
                 executed_lines=tuple(entry.get("executed_lines", ())),
                 missing_lines=tuple(entry.get("missing_lines", ())),
-                missing_branches=tuple(tuple(b) for b in entry.get("missing_branches", ())),  # type: ignore[misc]
+                missing_branches=tuple(tuple(b) for b in entry.get("missing_branches", ())),
                 regions=_regions(entry, branch),
             )
         )

@@ -74,7 +74,7 @@ def inventory(target: Path) -> InventoryData:
                 unparsed.append(rel)
     entries = tuple(files)
     return InventoryData(
-        listing=listing.method,  # type: ignore[arg-type]
+        listing=listing.method,
         files=entries,
         tests=tuple(tests),
         unparsed_test_files=tuple(unparsed),

@@ -13,10 +13,23 @@ from pathlib import Path
 
 EXCLUDED_DIRS = frozenset(
     {
-        ".git", ".hg", ".svn", ".venv", "venv", ".tox", ".nox", "__pycache__", ".mypy_cache",
-        ".pytest_cache", ".ruff_cache", ".eggs", "htmlcov", ".ipynb_checkpoints", ".idea",
+        ".git",
+        ".hg",
+        ".svn",
+        ".venv",
+        "venv",
+        ".tox",
+        ".nox",
+        "__pycache__",
+        ".mypy_cache",
+        ".pytest_cache",
+        ".ruff_cache",
+        ".eggs",
+        "htmlcov",
+        ".ipynb_checkpoints",
+        ".idea",
     }
-)  # fmt: skip
+)
 """Directory names never listed: version control, virtualenvs, caches."""
 
 WALK_ONLY_EXCLUDED_DIRS = frozenset({"node_modules", "build", "dist", "site-packages"})
@@ -54,8 +67,11 @@ def git_toplevel(target: Path) -> Path | None:
     try:
         out = subprocess.run(
             [*_SAFE_GIT, "-C", str(target), "rev-parse", "--show-toplevel"],
-            capture_output=True, text=True, timeout=30, check=False,
-        )  # fmt: skip
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
     except (OSError, subprocess.TimeoutExpired):
         return None
     return Path(out.stdout.strip()) if out.returncode == 0 and out.stdout.strip() else None
@@ -64,12 +80,22 @@ def git_toplevel(target: Path) -> Path | None:
 def git_commit(target: Path) -> tuple[str | None, bool | None]:
     """(HEAD commit, whether the tree under ``target`` has uncommitted changes), or (None, None)."""
     try:
-        head = subprocess.run([*_SAFE_GIT, "-C", str(target), "rev-parse", "HEAD"],
-                              capture_output=True, text=True, timeout=30, check=False)  # fmt: skip
+        head = subprocess.run(
+            [*_SAFE_GIT, "-C", str(target), "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
         if head.returncode != 0:
             return None, None
-        status = subprocess.run([*_SAFE_GIT, "-C", str(target), "status", "--porcelain", "--", "."],
-                                capture_output=True, text=True, timeout=60, check=False)  # fmt: skip
+        status = subprocess.run(
+            [*_SAFE_GIT, "-C", str(target), "status", "--porcelain", "--", "."],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
     except (OSError, subprocess.TimeoutExpired):
         return None, None
     dirty = bool(status.stdout.strip()) if status.returncode == 0 else None
@@ -80,8 +106,10 @@ def _git_paths(target: Path) -> list[str] | None:
     try:
         out = subprocess.run(
             [*_SAFE_GIT, "-C", str(target), "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-            capture_output=True, timeout=120, check=False,
-        )  # fmt: skip
+            capture_output=True,
+            timeout=120,
+            check=False,
+        )
     except (OSError, subprocess.TimeoutExpired):
         return None
     if out.returncode != 0:

@@ -17,22 +17,43 @@ from pathlib import PurePosixPath
 from assess.model import TestCase, TestKind
 
 MARKER_KINDS: dict[str, TestKind] = {
-    "integration": TestKind.INTEGRATION, "integration_test": TestKind.INTEGRATION, "db": TestKind.INTEGRATION,
+    "integration": TestKind.INTEGRATION,
+    "integration_test": TestKind.INTEGRATION,
+    "db": TestKind.INTEGRATION,
     "django_db": TestKind.INTEGRATION,
-    "e2e": TestKind.E2E, "end_to_end": TestKind.E2E, "acceptance": TestKind.E2E, "functional": TestKind.E2E,
-    "system": TestKind.E2E, "ui": TestKind.E2E, "browser": TestKind.E2E, "selenium": TestKind.E2E,
+    "e2e": TestKind.E2E,
+    "end_to_end": TestKind.E2E,
+    "acceptance": TestKind.E2E,
+    "functional": TestKind.E2E,
+    "system": TestKind.E2E,
+    "ui": TestKind.E2E,
+    "browser": TestKind.E2E,
+    "selenium": TestKind.E2E,
     "playwright": TestKind.E2E,
-    "benchmark": TestKind.PERFORMANCE, "performance": TestKind.PERFORMANCE, "perf": TestKind.PERFORMANCE,
-    "load": TestKind.PERFORMANCE, "stress": TestKind.PERFORMANCE,
-}  # fmt: skip
+    "benchmark": TestKind.PERFORMANCE,
+    "performance": TestKind.PERFORMANCE,
+    "perf": TestKind.PERFORMANCE,
+    "load": TestKind.PERFORMANCE,
+    "stress": TestKind.PERFORMANCE,
+}
 PATH_KINDS: dict[str, TestKind] = {
-    "integration": TestKind.INTEGRATION, "integrations": TestKind.INTEGRATION, "integ": TestKind.INTEGRATION,
+    "integration": TestKind.INTEGRATION,
+    "integrations": TestKind.INTEGRATION,
+    "integ": TestKind.INTEGRATION,
     "it": TestKind.INTEGRATION,
-    "e2e": TestKind.E2E, "end_to_end": TestKind.E2E, "end2end": TestKind.E2E, "acceptance": TestKind.E2E,
-    "functional": TestKind.E2E, "system": TestKind.E2E,
-    "performance": TestKind.PERFORMANCE, "perf": TestKind.PERFORMANCE, "benchmark": TestKind.PERFORMANCE,
-    "benchmarks": TestKind.PERFORMANCE, "load": TestKind.PERFORMANCE, "stress": TestKind.PERFORMANCE,
-}  # fmt: skip
+    "e2e": TestKind.E2E,
+    "end_to_end": TestKind.E2E,
+    "end2end": TestKind.E2E,
+    "acceptance": TestKind.E2E,
+    "functional": TestKind.E2E,
+    "system": TestKind.E2E,
+    "performance": TestKind.PERFORMANCE,
+    "perf": TestKind.PERFORMANCE,
+    "benchmark": TestKind.PERFORMANCE,
+    "benchmarks": TestKind.PERFORMANCE,
+    "load": TestKind.PERFORMANCE,
+    "stress": TestKind.PERFORMANCE,
+}
 """Folder names, and words of file or test names split at underscores, that set a test's kind."""
 
 BENCHMARK_FIXTURES = frozenset({"benchmark", "aio_benchmark"})
@@ -73,7 +94,9 @@ def _module_marks(tree: ast.Module) -> list[ast.expr]:
 def _expansion(call: ast.Call | None) -> int | None:
     if call is None:
         return None
-    values = call.args[1] if len(call.args) > 1 else next((k.value for k in call.keywords if k.arg == "argvalues"), None)
+    values = (
+        call.args[1] if len(call.args) > 1 else next((k.value for k in call.keywords if k.arg == "argvalues"), None)
+    )
     return len(values.elts) if isinstance(values, ast.List | ast.Tuple | ast.Set) else None
 
 
@@ -127,7 +150,9 @@ class _Finder:
             elif isinstance(stmt, ast.ClassDef):
                 yield from self._class(stmt, "", [])
 
-    def _class(self, cls: ast.ClassDef, prefix: str, outer_marks: list[tuple[str, ast.Call | None]]) -> Iterator[TestCase]:
+    def _class(
+        self, cls: ast.ClassDef, prefix: str, outer_marks: list[tuple[str, ast.Call | None]]
+    ) -> Iterator[TestCase]:
         unittest_style = _is_testcase_class(cls, self.local_testcases)
         if unittest_style:
             self.local_testcases.add(cls.name)
@@ -146,7 +171,11 @@ class _Finder:
                 yield from self._class(stmt, qual, marks)
 
     def _case(
-        self, fn: ast.FunctionDef | ast.AsyncFunctionDef, qual: str, style: str, outer: list[tuple[str, ast.Call | None]]
+        self,
+        fn: ast.FunctionDef | ast.AsyncFunctionDef,
+        qual: str,
+        style: str,
+        outer: list[tuple[str, ast.Call | None]],
     ) -> TestCase:
         marks = self.module_marks + outer + _markers(fn.decorator_list)
         params = [call for name, call in marks if name == "parametrize"]
@@ -156,10 +185,16 @@ class _Finder:
         args = {a.arg for a in fn.args.args + fn.args.kwonlyargs}
         kind, reason = _kind(self.rel, fn.name, names, args)
         return TestCase(
-            path=self.rel, name=f"{qual}{fn.name}", line=fn.lineno, style=style,  # type: ignore[arg-type]
-            kind=kind, kind_reason=reason, markers=tuple(dict.fromkeys(names)),
-            parametrized=bool(params), expanded=expanded,
-        )  # fmt: skip
+            path=self.rel,
+            name=f"{qual}{fn.name}",
+            line=fn.lineno,
+            style=style,
+            kind=kind,
+            kind_reason=reason,
+            markers=tuple(dict.fromkeys(names)),
+            parametrized=bool(params),
+            expanded=expanded,
+        )
 
 
 def find_python_tests(rel: str, source: str) -> list[TestCase]:

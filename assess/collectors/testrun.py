@@ -21,8 +21,17 @@ _PROBE = (
 )
 
 # Variables that would change how the target's tests or coverage run behave under assess.
-_SCRUBBED_ENV = ("COVERAGE_FILE", "COVERAGE_RCFILE", "COVERAGE_PROCESS_START", "COV_CORE_SOURCE", "COV_CORE_CONFIG",
-                 "COV_CORE_DATAFILE", "PYTEST_CURRENT_TEST", "PYTEST_XDIST_WORKER", "PYTEST_ADDOPTS")  # fmt: skip
+_SCRUBBED_ENV = (
+    "COVERAGE_FILE",
+    "COVERAGE_RCFILE",
+    "COVERAGE_PROCESS_START",
+    "COV_CORE_SOURCE",
+    "COV_CORE_CONFIG",
+    "COV_CORE_DATAFILE",
+    "PYTEST_CURRENT_TEST",
+    "PYTEST_XDIST_WORKER",
+    "PYTEST_ADDOPTS",
+)
 
 
 class TestSetupError(ValueError):
@@ -87,12 +96,8 @@ class TestCommand:
         return (["-m", self.module] if self.module else [self.script or ""]) + list(self.args)
 
 
-def detect_test_command(target: Path, has_pytest: bool) -> str:
-    """``python -m pytest`` when pytest is there (it also runs unittest suites), else unittest discovery."""
-    if has_pytest:
-        return "python -m pytest"
-    start = "tests" if (target / "tests").is_dir() else "."
-    return f"python -m unittest discover -s {start}"
+DEFAULT_TEST_COMMAND = "python -m pytest"
+"""pytest also runs unittest-style suites, so it is the default for any Python target."""
 
 
 def parse_test_command(text: str) -> TestCommand:

@@ -18,8 +18,8 @@ from assess.model.coverage import (
 )
 from assess.model.evidence import EVIDENCE_TYPES, Evidence, register_evidence
 from assess.model.inventory import FileEntry, InventoryData, InventoryEvidence, Ratios, Role, TestCase, TestKind
-from assess.model.run import Assessment, EvidenceSummary, Fact, RunInfo, RunParameters, StageResult
 from assess.model.outcomes import TestOutcome, TestResult, TestsData, TestsEvidence
+from assess.model.run import Assessment, EvidenceSummary, Fact, RunInfo, RunParameters, StageResult
 
 __all__ = [
     "EVIDENCE_TYPES",

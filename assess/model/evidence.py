@@ -41,7 +41,7 @@ EVIDENCE_TYPES: dict[str, type[Evidence]] = {}
 
 def register_evidence(cls: E) -> E:
     """Class decorator: make an evidence kind readable by :func:`assess.model.io.read_evidence`."""
-    kind = cls.model_fields["kind"].default
+    kind = cls.__pydantic_fields__["kind"].default
     if not isinstance(kind, str):
         raise TypeError(f"{cls.__name__}.kind needs a string default")
     EVIDENCE_TYPES[kind] = cls

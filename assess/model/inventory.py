@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 from typing import Literal
 
 from assess.model.base import Model
 from assess.model.evidence import Evidence, register_evidence
 
 
-class Role(str, Enum):
+class Role(StrEnum):
     """What a file is for. The rules that assign roles are in :mod:`assess.collectors.roles`."""
 
     SOURCE = "source"
@@ -23,8 +23,10 @@ class Role(str, Enum):
     OTHER = "other"
 
 
-class TestKind(str, Enum):
+class TestKind(StrEnum):
     """Level of a test case in the test pyramid."""
+
+    __test__ = False
 
     UNIT = "unit"
     INTEGRATION = "integration"

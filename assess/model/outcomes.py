@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 from typing import Literal
 
 from assess.model.base import Model
 from assess.model.evidence import Evidence, register_evidence
 
 
-class TestOutcome(str, Enum):
+class TestOutcome(StrEnum):
     __test__ = False
 
     PASSED = "passed"

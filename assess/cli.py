@@ -1,0 +1,137 @@
+"""The ``assess`` command line. ``main(argv)`` returns the exit code (see docs/cli.md)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from rich.console import Console
+
+from assess import __version__
+from assess.model import RunParameters, StageResult, Status
+from assess.paths import sample_target
+
+EXIT_OK = 0
+EXIT_USAGE = 2
+"""Bad arguments, or a target that does not exist or is not a folder."""
+EXIT_STAGE_ERRORS = 3
+"""The run finished and wrote its report, but at least one stage failed; the report says which."""
+
+
+class UsageError(Exception):
+    """A problem with the command line; printed as one line."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="assess", description="How ready is a repository for production, and why.")
+    parser.add_argument("--version", action="version", version=f"assess {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="collect evidence from a repository and write a report")
+    run.add_argument("target", nargs="?", help="repository folder (default: the bundled sample in data/)")
+    run.add_argument("--out", default="runs", help="folder in which the run folder is created (default: runs/)")
+    run.add_argument(
+        "--python",
+        help="interpreter for the target's tests (default: .venv/venv in the target, else the one running assess)",
+    )
+    run.add_argument("--test-command", help="test command to run under coverage (default: python -m pytest)")
+    run.add_argument(
+        "--timeout",
+        type=float,
+        default=900.0,
+        metavar="SECONDS",
+        help="stop the target's test run after this long (default: 900)",
+    )
+    run.add_argument("--no-tests", action="store_true", help="run nothing from the target: static evidence only")
+    run.add_argument(
+        "--coverage-report",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="ingest this coverage report instead of running the tests (coverage.py data or JSON, "
+        "Cobertura XML, LCOV); repeatable",
+    )
+    run.add_argument(
+        "--junit-report",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="ingest these JUnit XML test results; repeatable",
+    )
+    run.add_argument("--quiet", action="store_true", help="print only the run folder")
+    return parser
+
+
+def _params(args: argparse.Namespace) -> RunParameters:
+    target = Path(args.target).expanduser() if args.target else sample_target()
+    if not target.exists():
+        raise UsageError(f"target {str(target)!r} does not exist")
+    if not target.is_dir():
+        raise UsageError(f"target {str(target)!r} is a file; give the repository's folder")
+    if args.timeout <= 0:
+        raise UsageError("--timeout must be positive")
+    for report in args.coverage_report + args.junit_report:
+        if not Path(report).is_file():
+            raise UsageError(f"report {report!r} does not exist")
+    return RunParameters(
+        target=str(target.resolve()),
+        python=args.python,
+        test_command=args.test_command,
+        timeout_s=args.timeout,
+        no_tests=args.no_tests,
+        coverage_reports=tuple(str(Path(p).resolve()) for p in args.coverage_report),
+        junit_reports=tuple(str(Path(p).resolve()) for p in args.junit_report),
+    )
+
+
+def _progress(console: Console):  # type: ignore[no-untyped-def]
+    def listener(event: str, stage: object, result: StageResult | None) -> None:
+        name = getattr(stage, "name", "?")
+        if event == "start":
+            console.print(f"[dim]…[/] {name}")
+        elif result is not None:
+            style = {Status.OK: "green", Status.SKIPPED: "yellow", Status.ERROR: "red"}[result.status]
+            why = f": {result.reason}" if result.reason else ""
+            console.print(
+                f"[{style}]{result.status.value:>7}[/] {name} ({result.duration_s:.1f} s){why}",
+                markup=True,
+                highlight=False,
+            )
+
+    return listener
+
+
+def cmd_run(args: argparse.Namespace, console: Console) -> int:
+    from assess.assessment import write_outputs
+    from assess.pipeline import Pipeline, new_run_dir
+
+    params = _params(args)
+    run_dir = new_run_dir(Path(args.out), Path(params.target)).resolve()
+    console.print(f"assess {__version__}: {params.target}")
+    pipeline = Pipeline(params, run_dir, None if args.quiet else _progress(console))
+    info = pipeline.run()
+    write_outputs(run_dir)  # with the final run info, whatever the assessment notebook managed
+    failed = [s.name for s in info.stages if s.status is Status.ERROR]
+    if failed:
+        console.print(f"[red]stages with errors:[/] {', '.join(failed)}; the report says what could not be measured")
+    console.print(f"report: {run_dir / 'assessment.html'}")
+    print(run_dir, flush=True)
+    return EXIT_STAGE_ERRORS if failed else EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    console = Console(stderr=True, quiet=getattr(args, "quiet", False))
+    try:
+        return cmd_run(args, console)
+    except UsageError as err:
+        print(f"assess: error: {err}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("assess: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,123 @@
+"""Tables (pandas) and charts (plotly) of evidence, for notebooks. Presentation only."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pandas as pd
+import plotly.express as px
+import plotly.graph_objects as go
+
+from assess.model import (
+    Assessment,
+    ComplexityEvidence,
+    CoverageEvidence,
+    Evidence,
+    InventoryEvidence,
+    TestsEvidence,
+)
+
+
+def status_line(ev: Evidence) -> str:
+    text = f"{ev.kind}: {ev.status.value}"
+    if ev.reason:
+        text += f": {ev.reason}"
+    for w in ev.warnings:
+        text += f"\n  warning: {w}"
+    return text
+
+
+def inventory_frames(ev: InventoryEvidence) -> dict[str, pd.DataFrame]:
+    if not ev.data:
+        return {}
+    files = pd.DataFrame([f.model_dump(mode="json") for f in ev.data.files])
+    tests = pd.DataFrame([t.model_dump(mode="json") for t in ev.data.tests])
+    frames = {"files": files, "tests": tests, "ratios": pd.DataFrame([ev.data.ratios.model_dump()])}
+    if not files.empty:
+        frames["by_role"] = (
+            files.groupby(["role", "language"], dropna=False)
+            .agg(files=("path", "count"), sloc=("sloc", "sum"))
+            .reset_index()
+        )
+    return frames
+
+
+def coverage_frames(ev: CoverageEvidence) -> dict[str, pd.DataFrame]:
+    if not ev.data:
+        return {}
+    rows = [{"path": f.path, **f.counts.model_dump()} for f in ev.data.files]
+    regions = [
+        {"path": f.path, "name": r.name, "kind": r.kind, "line": r.start_line, **r.counts.model_dump()}
+        for f in ev.data.files
+        for r in f.regions
+    ]
+    return {
+        "totals": pd.DataFrame([ev.data.totals.model_dump()]),
+        "files": pd.DataFrame(rows),
+        "regions": pd.DataFrame(regions),
+    }
+
+
+def tests_frames(ev: TestsEvidence) -> dict[str, pd.DataFrame]:
+    if not ev.data:
+        return {}
+    results = pd.DataFrame([r.model_dump(mode="json") for r in ev.data.results])
+    return {"results": results, "slowest": pd.DataFrame([r.model_dump(mode="json") for r in ev.data.slowest()])}
+
+
+def complexity_frames(ev: ComplexityEvidence) -> dict[str, pd.DataFrame]:
+    if not ev.data:
+        return {}
+    return {
+        "blocks": pd.DataFrame([b.model_dump() for b in ev.data.blocks]),
+        "files": pd.DataFrame([f.model_dump(exclude={"halstead"}) for f in ev.data.files]),
+    }
+
+
+def _figures(kind: str, frames: dict[str, pd.DataFrame]) -> list[go.Figure]:
+    figs: list[go.Figure] = []
+    if kind == "inventory" and "by_role" in frames:
+        figs.append(px.bar(frames["by_role"], x="role", y="sloc", color="language", title="Source lines by role"))
+        if not frames["tests"].empty:
+            figs.append(px.histogram(frames["tests"], x="kind", title="Test cases by kind"))
+    elif kind == "coverage" and not frames.get("files", pd.DataFrame()).empty:
+        df = frames["files"].sort_values("percent_lines")
+        figs.append(px.bar(df, x="percent_lines", y="path", orientation="h", title="Line coverage by file (%)"))
+    elif kind == "tests" and not frames.get("results", pd.DataFrame()).empty:
+        figs.append(px.histogram(frames["results"], x="outcome", title="Test outcomes"))
+    elif kind == "complexity" and not frames.get("blocks", pd.DataFrame()).empty:
+        figs.append(px.histogram(frames["blocks"], x="complexity", title="Cyclomatic complexity of functions"))
+    return figs
+
+
+FRAMES: dict[str, Callable[[Any], dict[str, pd.DataFrame]]] = {
+    "inventory": inventory_frames,
+    "coverage": coverage_frames,
+    "tests": tests_frames,
+    "complexity": complexity_frames,
+}
+
+
+def show(ev: Evidence, rows: int = 20) -> dict[str, pd.DataFrame]:
+    """Display the evidence's status, its tables (first ``rows`` rows) and charts; returns the tables."""
+    from IPython.display import display
+
+    print(status_line(ev))
+    frames = FRAMES[ev.kind](ev) if ev.kind in FRAMES else {}
+    for name, frame in frames.items():
+        print(f"\n{name} ({len(frame)} rows)")
+        display(frame.head(rows))
+    for fig in _figures(ev.kind, frames):
+        fig.show()
+    return frames
+
+
+def show_assessment(assessment: Assessment) -> pd.DataFrame:
+    """Display the run's stages and measured facts; returns the facts table."""
+    from IPython.display import display
+
+    display(pd.DataFrame([s.model_dump(mode="json") for s in assessment.run.stages]))
+    table = pd.DataFrame([f.model_dump(mode="json") for f in assessment.facts])
+    display(table[["key", "label", "value", "unit", "note", "source"]])
+    return table

@@ -1,0 +1,230 @@
+"""Measured facts for the report: each a number from one evidence file, with where it came from.
+
+Facts restate evidence; they never grade. A fact whose evidence is missing has value None and
+a note saying why.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterator
+from statistics import mean
+
+from assess.model import (
+    ComplexityEvidence,
+    CoverageEvidence,
+    Evidence,
+    Fact,
+    InventoryEvidence,
+    Role,
+    Status,
+    TestKind,
+    TestOutcome,
+    TestsEvidence,
+)
+
+HIGH_COMPLEXITY = 10
+"""Functions above this cyclomatic complexity are counted (radon ranks 11-20 as C, 'moderate risk')."""
+
+
+def _src(kind: str, pointer: str) -> str:
+    return f"evidence/{kind}.json#{pointer}"
+
+
+def _missing(kind: str, ev: Evidence | None) -> str:
+    if ev is None:
+        return f"no {kind} evidence"
+    return f"{kind} {ev.status.value}: {ev.reason or 'no data'}"
+
+
+def _pct(ratio: float | None) -> float | None:
+    return None if ratio is None else 100.0 * ratio
+
+
+def inventory_facts(ev: InventoryEvidence | None) -> Iterator[Fact]:
+    d = ev.data if ev else None
+    note = None if d else _missing("inventory", ev)
+    roles = Counter(f.role for f in d.files) if d else Counter()
+    kinds = Counter(t.kind for t in d.tests) if d else Counter()
+    r = d.ratios if d else None
+
+    def fact(key: str, label: str, value: float | int | str | None, pointer: str, **kw: str) -> Fact:
+        return Fact(
+            key=f"inventory.{key}",
+            label=label,
+            value=value if d else None,
+            source=_src("inventory", pointer),
+            note=note,
+            **kw,
+        )
+
+    yield fact("files", "Files inventoried", len(d.files) if d else None, "/data/files")
+    for role in (Role.SOURCE, Role.TEST, Role.TEST_SUPPORT):
+        yield fact(
+            f"files.{role.value}",
+            f"{role.value.replace('_', ' ').capitalize()} files",
+            roles[role],
+            f"/data/files (role = {role.value})",
+        )
+    yield fact("source_sloc", "Source lines of code", r.source_sloc if r else None, "/data/ratios/source_sloc")
+    yield fact("test_sloc", "Test lines of code", r.test_sloc if r else None, "/data/ratios/test_sloc")
+    yield fact(
+        "ratio.files",
+        "Test files per source file",
+        _pct(r.files_ratio) if r else None,
+        "/data/ratios/files_ratio",
+        unit="%",
+        better="higher",
+    )
+    yield fact(
+        "ratio.lines",
+        "Test lines per source line",
+        _pct(r.lines_ratio) if r else None,
+        "/data/ratios/lines_ratio",
+        unit="%",
+        better="higher",
+    )
+    yield fact("tests.definitions", "Test functions and methods", d.test_definitions if d else None, "/data/tests")
+    yield fact(
+        "tests.expanded", "Test cases after parametrize", d.test_cases_expanded if d else None, "/data/tests (expanded)"
+    )
+    for kind in TestKind:
+        yield fact(
+            f"tests.{kind.value}", f"{kind.value.capitalize()} tests", kinds[kind], f"/data/tests (kind = {kind.value})"
+        )
+
+
+def coverage_facts(ev: CoverageEvidence | None) -> Iterator[Fact]:
+    d = ev.data if ev else None
+    note = None if d and ev and ev.status is Status.OK else _missing("coverage", ev)
+    t = d.totals if d else None
+    rows: list[tuple[str, str, float | int | None, str, str, str | None]] = [
+        ("percent_lines", "Line coverage", t.percent_lines if t else None, "/data/totals/percent_lines", "%", "higher"),
+        (
+            "percent_branches",
+            "Branch coverage",
+            t.percent_branches if t else None,
+            "/data/totals/percent_branches",
+            "%",
+            "higher",
+        ),
+        (
+            "percent_covered",
+            "Coverage (coverage.py total: lines and branches)",
+            t.percent_covered if t else None,
+            "/data/totals/percent_covered",
+            "%",
+            "higher",
+        ),
+        ("statements", "Statements measured", t.statements if t else None, "/data/totals/statements", "", None),
+        ("files", "Source files measured", len(d.files) if d else None, "/data/files", "", None),
+        (
+            "fail_under",
+            "The target's own coverage threshold (fail_under)",
+            d.fail_under if d else None,
+            "/data/fail_under",
+            "%",
+            None,
+        ),
+    ]
+    for key, label, value, pointer, unit, better in rows:
+        yield Fact(
+            key=f"coverage.{key}",
+            label=label,
+            value=value,
+            unit=unit,
+            better=better,
+            source=_src("coverage", pointer),
+            note=note if value is None else None,
+        )
+
+
+def tests_facts(ev: TestsEvidence | None) -> Iterator[Fact]:
+    d = ev.data if ev else None
+    note = None if d else _missing("tests", ev)
+    for outcome in TestOutcome:
+        yield Fact(
+            key=f"tests.{outcome.value}",
+            label=f"Tests {outcome.value}",
+            value=d.count(outcome) if d else None,
+            source=_src("tests", f"/data/results (outcome = {outcome.value})"),
+            note=note,
+            better="lower" if outcome in (TestOutcome.FAILED, TestOutcome.ERROR) else None,
+        )
+    yield Fact(
+        key="tests.duration",
+        label="Time in tests",
+        value=d.duration_s if d else None,
+        unit="s",
+        source=_src("tests", "/data/duration_s"),
+        note=note,
+    )
+
+
+def complexity_facts(ev: ComplexityEvidence | None) -> Iterator[Fact]:
+    d = ev.data if ev else None
+    note = None if d else _missing("complexity", ev)
+    funcs = [b for b in d.blocks if b.kind != "class"] if d else []
+    mis = [f.mi for f in d.files if f.mi is not None] if d else []
+    worst = max(funcs, key=lambda b: b.complexity, default=None)
+    values: list[tuple[str, str, float | int | str | None, str, str | None]] = [
+        ("functions", "Functions and methods analysed", len(funcs) if d else None, "/data/blocks", None),
+        (
+            "mean",
+            "Mean cyclomatic complexity",
+            mean(b.complexity for b in funcs) if funcs else None,
+            "/data/blocks (mean of complexity)",
+            "lower",
+        ),
+        ("max", "Highest cyclomatic complexity", worst.complexity if worst else None, "/data/blocks (max)", "lower"),
+        (
+            "max_at",
+            "Most complex function",
+            f"{worst.path}:{worst.line} {worst.name}" if worst else None,
+            "/data/blocks (max)",
+            None,
+        ),
+        (
+            "over_10",
+            f"Functions with complexity over {HIGH_COMPLEXITY}",
+            sum(1 for b in funcs if b.complexity > HIGH_COMPLEXITY) if d else None,
+            "/data/blocks",
+            "lower",
+        ),
+        (
+            "mi_mean",
+            "Mean maintainability index (Python)",
+            mean(mis) if mis else None,
+            "/data/files (mean of mi)",
+            "higher",
+        ),
+        (
+            "unparsed",
+            "Files that could not be analysed",
+            sum(1 for f in d.files if f.error) if d else None,
+            "/data/files (error)",
+            "lower",
+        ),
+    ]
+    for key, label, value, pointer, better in values:
+        yield Fact(
+            key=f"complexity.{key}",
+            label=label,
+            value=value,
+            better=better,
+            source=_src("complexity", pointer),
+            note=note if value is None else None,
+        )
+
+
+FACT_BUILDERS: dict[str, Callable[[Evidence | None], Iterator[Fact]]] = {
+    "inventory": inventory_facts,  # type: ignore[dict-item]
+    "coverage": coverage_facts,  # type: ignore[dict-item]
+    "tests": tests_facts,  # type: ignore[dict-item]
+    "complexity": complexity_facts,  # type: ignore[dict-item]
+}
+
+
+def facts(evidence: dict[str, Evidence]) -> tuple[Fact, ...]:
+    """All facts, in a stable order, from the evidence of one run."""
+    return tuple(f for kind, build in FACT_BUILDERS.items() for f in build(evidence.get(kind)))

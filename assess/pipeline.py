@@ -1,0 +1,231 @@
+"""``assess run``: execute the collector notebooks with papermill, then the assessment notebook.
+
+Every notebook runs in its own subprocess (``assess._execute``) with a time limit. Collectors
+whose inputs are ready run side by side (two at a time: the machines we target have two cores).
+A notebook that fails leaves an ``error`` evidence file saying why, and the run goes on.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.metadata
+import json
+import platform
+import sys
+import time
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from assess import __version__
+from assess._proc import run_bounded
+from assess.collectors import error_evidence, load_builtin_collectors
+from assess.collectors.listing import git_commit
+from assess.model import RunInfo, RunParameters, StageResult, Status
+from assess.model.io import ModelFileError, read_evidence, write_model
+from assess.paths import notebooks_dir
+
+ASSESSMENT = "assessment"
+MAX_PARALLEL = 2
+NOTEBOOK_OVERHEAD_S = 600.0
+"""Time a notebook may take beyond the work it waits on (kernel start, imports, display)."""
+STATIC_STAGE_TIMEOUT_S = 3600.0
+
+TOOLS = ("papermill", "nbclient", "ipykernel", "coverage", "radon", "lizard", "pandas", "plotly", "pydantic", "jinja2")
+
+
+@dataclass(frozen=True)
+class Stage:
+    name: str
+    depends_on: tuple[str, ...]
+    timeout_s: float
+    collects: bool
+    """Whether the stage writes ``evidence/<name>.json``."""
+
+    @property
+    def notebook(self) -> str:
+        return f"{self.name}.ipynb"
+
+
+def plan(params: RunParameters) -> list[Stage]:
+    """The stages of a run, collectors first, the assessment last."""
+    collectors = load_builtin_collectors()
+    stages = [
+        Stage(
+            c.kind,
+            c.depends_on,
+            params.timeout_s + NOTEBOOK_OVERHEAD_S if c.kind == "coverage" else STATIC_STAGE_TIMEOUT_S,
+            collects=True,
+        )
+        for c in collectors.values()
+    ]
+    stages.append(Stage(ASSESSMENT, tuple(collectors), STATIC_STAGE_TIMEOUT_S, collects=False))
+    return stages
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def tool_versions() -> dict[str, str]:
+    versions = {"assess": __version__, "python": platform.python_version()}
+    for name in TOOLS:
+        with contextlib.suppress(importlib.metadata.PackageNotFoundError):
+            versions[name] = importlib.metadata.version(name)
+    return versions
+
+
+def new_run_dir(out: Path, target: Path) -> Path:
+    """A fresh folder under ``out`` named after the target and the time."""
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    base = out / f"{target.name or 'target'}-{stamp}"
+    for n in range(1000):
+        candidate = base if n == 0 else base.with_name(f"{base.name}-{n}")
+        try:
+            candidate.mkdir(parents=True)
+        except FileExistsError:
+            continue
+        return candidate
+    raise FileExistsError(f"cannot create a run folder under {out}")
+
+
+Listener = Callable[[str, Stage, StageResult | None], None]
+
+
+class Pipeline:
+    """One run of assess on one target, in one run folder."""
+
+    def __init__(self, params: RunParameters, run_dir: Path, listener: Listener | None = None) -> None:
+        self.params = params
+        self.run_dir = run_dir
+        self.listener = listener or (lambda event, stage, result: None)
+        commit, dirty = git_commit(Path(params.target))
+        self.info = RunInfo(
+            assess_version=__version__,
+            run_id=run_dir.name,
+            target=params.target,
+            target_name=Path(params.target).name,
+            target_commit=commit,
+            target_dirty=dirty,
+            started_at=_now(),
+            parameters=params,
+            python=sys.executable,
+            platform=platform.platform(),
+            tool_versions=tool_versions(),
+        )
+
+    @property
+    def run_json(self) -> Path:
+        return self.run_dir / "run.json"
+
+    def _execute(self, stage: Stage) -> str | None:
+        """Run the stage's notebook; None when it finished, else what went wrong."""
+        work = self.run_dir / "raw" / "notebooks"
+        work.mkdir(parents=True, exist_ok=True)
+        result_path = work / f"{stage.name}.result.json"
+        request: dict[str, object] = {
+            "input": str(notebooks_dir() / stage.notebook),
+            "output": str(self.run_dir / "notebooks" / stage.notebook),
+            "parameters": {
+                "target": self.params.target,
+                "run_dir": str(self.run_dir),
+                "options": self.params.model_dump(mode="json", exclude={"target"}),
+            },
+            "cwd": str(self.run_dir),
+            "result": str(result_path),
+        }
+        (self.run_dir / "notebooks").mkdir(exist_ok=True)
+        req_path = work / f"{stage.name}.request.json"
+        req_path.write_text(json.dumps(request), encoding="utf-8")
+        proc = run_bounded(
+            [sys.executable, "-m", "assess._execute", str(req_path)],
+            cwd=self.run_dir,
+            env=_executor_env(),
+            timeout_s=stage.timeout_s,
+            log_path=work / f"{stage.name}.log",
+        )
+        if proc.timed_out:
+            return f"the notebook did not finish within {stage.timeout_s:g} s and was stopped"
+        try:
+            result = json.loads(result_path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError):
+            return f"the notebook runner failed (exit code {proc.exit_code}); see raw/notebooks/{stage.name}.log"
+        return None if result.get("ok") else f"notebook failed at {result.get('error')}"
+
+    def run_stage(self, stage: Stage) -> StageResult:
+        started, clock = _now(), time.monotonic()
+        self.listener("start", stage, None)
+        problem = self._execute(stage)
+        status = Status.ERROR if problem else Status.OK
+        reason, evidence_rel = problem, None
+        if stage.collects:
+            evidence_rel, status, reason = self._settle_evidence(stage, problem)
+        result = StageResult(
+            name=stage.name,
+            status=status,
+            reason=reason,
+            started_at=started,
+            duration_s=round(time.monotonic() - clock, 3),
+            notebook=f"notebooks/{stage.notebook}",
+            evidence=evidence_rel,
+        )
+        self.listener("end", stage, result)
+        return result
+
+    def _settle_evidence(self, stage: Stage, problem: str | None) -> tuple[str, Status, str | None]:
+        """Make sure the stage's evidence file exists; the stage's status follows it."""
+        path = self.run_dir / "evidence" / f"{stage.name}.json"
+        rel = path.relative_to(self.run_dir).as_posix()
+        try:
+            evidence = read_evidence(path)
+        except ModelFileError as err:
+            reason = problem or f"the notebook left no readable evidence ({err})"
+            write_model(error_evidence(stage.name, reason), path)
+            return rel, Status.ERROR, reason
+        if problem:  # evidence was written, but a later cell (display) failed
+            return rel, Status.ERROR, f"evidence collected ({evidence.status.value}), then {problem}"
+        return rel, evidence.status, evidence.reason
+
+    def run(self) -> RunInfo:
+        """Run every stage; returns the final run info (also written to ``run.json``)."""
+        write_model(self.info, self.run_json)
+        stages = plan(self.params)
+        results = self._run_collectors([s for s in stages if s.collects])
+        self._save(results)
+        results.append(self.run_stage(next(s for s in stages if not s.collects)))
+        failed = any(r.status is Status.ERROR for r in results)
+        return self._save(results, final=True, status=Status.ERROR if failed else Status.OK)
+
+    def _run_collectors(self, stages: list[Stage]) -> list[StageResult]:
+        pending, done = list(stages), {}
+        with ThreadPoolExecutor(max_workers=MAX_PARALLEL) as pool:
+            running: dict[Future[StageResult], Stage] = {}
+            while pending or running:
+                for stage in [s for s in pending if all(d in done for d in s.depends_on)]:
+                    pending.remove(stage)
+                    running[pool.submit(self.run_stage, stage)] = stage
+                if not running:  # a dependency that no stage provides
+                    raise RuntimeError(f"stages with unmet dependencies: {[s.name for s in pending]}")
+                finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                for fut in finished:
+                    done[running.pop(fut).name] = fut.result()
+        return [done[s.name] for s in stages]
+
+    def _save(self, results: list[StageResult], *, final: bool = False, status: Status | None = None) -> RunInfo:
+        update: dict[str, object] = {"stages": tuple(results)}
+        if final:
+            update |= {"finished_at": _now(), "status": status}
+        self.info = self.info.model_copy(update=update)
+        write_model(self.info, self.run_json)
+        return self.info
+
+
+def _executor_env() -> dict[str, str]:
+    import os
+
+    env = dict(os.environ)
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    env.setdefault("MPLBACKEND", "agg")
+    return env

@@ -1,0 +1,143 @@
+"""The HTML report: one self-contained file, no external requests, everything escaped.
+
+Rendering formats and orders what the assessment and evidence say; it never measures or scores.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from assess._files import atomic_write_text
+from assess.model import (
+    Assessment,
+    ComplexityEvidence,
+    CoverageEvidence,
+    Evidence,
+    Fact,
+    InventoryEvidence,
+    TestOutcome,
+    TestsEvidence,
+)
+
+TOP_N = 15
+
+_ENV = jinja2.Environment(
+    loader=jinja2.PackageLoader("assess.report", "templates"),
+    autoescape=jinja2.select_autoescape(default=True, default_for_string=True),
+    undefined=jinja2.StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+def fmt(value: object, unit: str = "") -> str:
+    """A fact's value as shown: None is 'not measured', floats get one or two decimals."""
+    if value is None:
+        return "not measured"
+    decimals = 1 if unit == "%" else 2
+    text = f"{value:.{decimals}f}" if isinstance(value, float) else str(value)
+    return f"{text} {unit}".strip() if unit and unit != "%" else text + unit
+
+
+_ENV.filters["fmt"] = fmt
+
+
+@dataclass
+class ReportView:
+    """Everything the template shows, already sorted and cut to size."""
+
+    assessment: Assessment
+    fact_groups: dict[str, list[Fact]]
+    tables: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+def _coverage_table(ev: CoverageEvidence | None) -> dict[str, Any] | None:
+    if not ev or not ev.data:
+        return None
+    rows = sorted(ev.data.files, key=lambda f: (f.counts.percent_lines is None, f.counts.percent_lines or 0, f.path))
+    return {
+        "title": "Coverage by file (lowest first)",
+        "columns": ["File", "Statements", "Missing", "Lines %", "Branches %"],
+        "rows": [
+            [
+                f.path,
+                f.counts.statements,
+                f.counts.missing_lines,
+                fmt(f.counts.percent_lines, "%"),
+                fmt(f.counts.percent_branches, "%"),
+            ]
+            for f in rows
+        ],
+    }
+
+
+def _complexity_table(ev: ComplexityEvidence | None) -> dict[str, Any] | None:
+    if not ev or not ev.data:
+        return None
+    blocks = sorted((b for b in ev.data.blocks if b.kind != "class"), key=lambda b: (-b.complexity, b.path, b.line))
+    return {
+        "title": f"Most complex functions (top {TOP_N})",
+        "columns": ["Function", "Location", "Complexity", "Tool"],
+        "rows": [[b.name, f"{b.path}:{b.line}", b.complexity, b.tool] for b in blocks[:TOP_N]],
+    }
+
+
+def _tests_table(ev: TestsEvidence | None) -> dict[str, Any] | None:
+    if not ev or not ev.data:
+        return None
+    failing = [r for r in ev.data.results if r.outcome in (TestOutcome.FAILED, TestOutcome.ERROR)]
+    shown = failing[:TOP_N] + [r for r in ev.data.slowest(TOP_N) if r not in failing]
+    return {
+        "title": "Failing and slowest tests",
+        "columns": ["Test", "Outcome", "Seconds", "Message"],
+        "rows": [
+            [
+                f"{r.classname}::{r.name}" if r.classname else r.name,
+                r.outcome.value,
+                f"{r.duration_s:.3f}",
+                r.message or "",
+            ]
+            for r in shown
+        ],
+    }
+
+
+def _inventory_table(ev: InventoryEvidence | None) -> dict[str, Any] | None:
+    if not ev or not ev.data:
+        return None
+    by_role = Counter((f.role.value, f.language or "-") for f in ev.data.files)
+    sloc: Counter[tuple[str, str]] = Counter()
+    for f in ev.data.files:
+        sloc[(f.role.value, f.language or "-")] += f.sloc or 0
+    return {
+        "title": "Files by role and language",
+        "columns": ["Role", "Language", "Files", "Source lines"],
+        "rows": [[role, lang, n, sloc[(role, lang)]] for (role, lang), n in sorted(by_role.items())],
+    }
+
+
+def build_view(assessment: Assessment, evidence: dict[str, Evidence]) -> ReportView:
+    groups: dict[str, list[Fact]] = {}
+    for f in assessment.facts:
+        groups.setdefault(f.key.split(".", 1)[0], []).append(f)
+    tables = {
+        "inventory": _inventory_table(evidence.get("inventory")),  # type: ignore[arg-type]
+        "coverage": _coverage_table(evidence.get("coverage")),  # type: ignore[arg-type]
+        "tests": _tests_table(evidence.get("tests")),  # type: ignore[arg-type]
+        "complexity": _complexity_table(evidence.get("complexity")),  # type: ignore[arg-type]
+    }
+    return ReportView(assessment, groups, {k: v for k, v in tables.items() if v})
+
+
+def render_html(view: ReportView) -> str:
+    return _ENV.get_template("report.html.j2").render(view=view, a=view.assessment)
+
+
+def write_html(assessment: Assessment, evidence: dict[str, Evidence], path: Path) -> None:
+    """Render and write atomically: a failure leaves no partial file."""
+    atomic_write_text(path, render_html(build_view(assessment, evidence)))

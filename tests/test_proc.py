@@ -1,0 +1,51 @@
+"""Bounded subprocesses: a timeout kills the whole process group, grandchildren included."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+from assess._proc import run_bounded, tail
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie still answers kill(0); it is dead for our purpose.
+    stat = Path(f"/proc/{pid}/stat")
+    return stat.exists() and stat.read_text().split()[2] != "Z"
+
+
+def test_timeout_kills_the_group(tmp_path: Path):
+    pid_file = tmp_path / "child.pid"
+    script = f"sleep 300 & echo $! > {pid_file}; wait"
+    start = time.monotonic()
+    result = run_bounded(
+        ["sh", "-c", script], cwd=tmp_path, env=dict(os.environ), timeout_s=1.0, log_path=tmp_path / "log"
+    )
+    assert result.timed_out and result.exit_code is None
+    assert time.monotonic() - start < 15
+    grandchild = int(pid_file.read_text())
+    deadline = time.monotonic() + 5
+    while _alive(grandchild) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(grandchild)
+
+
+def test_output_goes_to_log_and_exit_code_is_kept(tmp_path: Path):
+    result = run_bounded(
+        ["sh", "-c", "echo hello; echo oops >&2; exit 3"],
+        cwd=tmp_path,
+        env=dict(os.environ),
+        timeout_s=30,
+        log_path=tmp_path / "out.log",
+    )
+    assert (result.exit_code, result.timed_out) == (3, False)
+    assert tail(tmp_path / "out.log").splitlines() == ["hello", "oops"]
+
+
+def test_tail_of_missing_file_is_empty(tmp_path: Path):
+    assert tail(tmp_path / "absent") == ""
