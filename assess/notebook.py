@@ -12,7 +12,7 @@ from assess.assessment import write_outputs
 from assess.collectors import CollectContext, run_collector
 from assess.model import Assessment, Evidence, RunParameters
 from assess.paths import sample_target
-from assess.pipeline import new_run_dir
+from assess.pipeline import Pipeline, new_run_dir
 
 
 def context(target: str = "", run_dir: str = "", options: dict[str, Any] | None = None) -> CollectContext:
@@ -42,7 +42,5 @@ def assess(ctx: CollectContext) -> Assessment:
     """
     run_json = ctx.run_dir / "run.json"
     if not run_json.exists():
-        from assess.pipeline import Pipeline
-
-        Pipeline(ctx.params, ctx.run_dir)._save([])  # run info only; stages ran interactively
+        Pipeline(ctx.params, ctx.run_dir).write_info()  # run info only; stages ran interactively
     return write_outputs(ctx.run_dir)

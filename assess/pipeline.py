@@ -188,9 +188,14 @@ class Pipeline:
             return rel, Status.ERROR, f"evidence collected ({evidence.status.value}), then {problem}"
         return rel, evidence.status, evidence.reason
 
+    def write_info(self) -> RunInfo:
+        """Write ``run.json`` as it stands (before any stage, it records target, parameters and tools)."""
+        write_model(self.info, self.run_json)
+        return self.info
+
     def run(self) -> RunInfo:
         """Run every stage; returns the final run info (also written to ``run.json``)."""
-        write_model(self.info, self.run_json)
+        self.write_info()
         stages = plan(self.params)
         results = self._run_collectors([s for s in stages if s.collects])
         self._save(results)

@@ -311,9 +311,10 @@ def test_collector_errors_on_a_malformed_file(tmp_path: Path) -> None:
     assert evidence.data is None
 
 
-def test_collector_warns_on_an_empty_report(tmp_path: Path) -> None:
+def test_collector_skips_an_empty_report_with_reason(tmp_path: Path) -> None:
     ctx = make_ctx(tmp_path)
     (ctx.work_dir("coverage") / "junit.xml").write_text("<testsuites/>", encoding="utf-8")
     evidence = collect_tests(ctx)
-    assert evidence.status is Status.OK
-    assert evidence.warnings == ("the JUnit XML holds no test cases",)
+    assert evidence.status is Status.SKIPPED
+    assert evidence.reason == "the JUnit XML holds no test cases (no tests ran)"
+    assert evidence.data is not None and evidence.data.results == ()

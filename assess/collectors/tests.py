@@ -54,5 +54,11 @@ def collect_tests(ctx: CollectContext) -> TestsEvidence:
         coverage = ctx.read("coverage")
         # the same run wrote the JUnit file, so the coverage collector's probe of pytest applies
         versions = {k: v for k, v in (coverage.tool_versions if coverage else {}).items() if k in ("python", "pytest")}
-    warnings = ("the JUnit XML holds no test cases",) if not data.results else ()
-    return TestsEvidence(status=Status.OK, data=data, warnings=warnings, tool_versions=versions)
+    if not data.results:
+        return TestsEvidence(
+            status=Status.SKIPPED,
+            reason="the JUnit XML holds no test cases (no tests ran)",
+            data=data,
+            tool_versions=versions,
+        )
+    return TestsEvidence(status=Status.OK, data=data, tool_versions=versions)
