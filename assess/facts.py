@@ -27,6 +27,20 @@ HIGH_COMPLEXITY = 10
 """Functions above this cyclomatic complexity are counted (radon ranks 11-20 as C, 'moderate risk')."""
 
 
+KIND_LABELS = {
+    TestKind.UNIT: "Unit",
+    TestKind.INTEGRATION: "Integration",
+    TestKind.E2E: "End-to-end",
+    TestKind.PERFORMANCE: "Performance",
+}
+OUTCOME_LABELS = {
+    TestOutcome.PASSED: "Tests passed",
+    TestOutcome.FAILED: "Tests failed",
+    TestOutcome.ERROR: "Tests with errors",
+    TestOutcome.SKIPPED: "Tests skipped",
+}
+
+
 def _src(kind: str, pointer: str) -> str:
     return f"evidence/{kind}.json#{pointer}"
 
@@ -90,7 +104,10 @@ def inventory_facts(ev: InventoryEvidence | None) -> Iterator[Fact]:
     )
     for kind in TestKind:
         yield fact(
-            f"tests.{kind.value}", f"{kind.value.capitalize()} tests", kinds[kind], f"/data/tests (kind = {kind.value})"
+            f"tests.{kind.value}",
+            f"{KIND_LABELS[kind]} test definitions",
+            kinds[kind],
+            f"/data/tests (kind = {kind.value})",
         )
 
 
@@ -145,7 +162,7 @@ def tests_facts(ev: TestsEvidence | None) -> Iterator[Fact]:
     for outcome in TestOutcome:
         yield Fact(
             key=f"tests.{outcome.value}",
-            label=f"Tests {outcome.value}",
+            label=OUTCOME_LABELS[outcome],
             value=d.count(outcome) if d else None,
             source=_src("tests", f"/data/results (outcome = {outcome.value})"),
             note=note,

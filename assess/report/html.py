@@ -69,7 +69,7 @@ def _coverage_table(ev: CoverageEvidence | None) -> dict[str, Any] | None:
                 f.counts.statements,
                 f.counts.missing_lines,
                 fmt(f.counts.percent_lines, "%"),
-                fmt(f.counts.percent_branches, "%"),
+                "no branches" if f.counts.branches == 0 else fmt(f.counts.percent_branches, "%"),
             ]
             for f in rows
         ],
