@@ -46,6 +46,8 @@ def inventory_frames(ev: InventoryEvidence) -> dict[str, pd.DataFrame]:
 def coverage_frames(ev: CoverageEvidence) -> dict[str, pd.DataFrame]:
     if not ev.data:
         return {}
+    if ev.data.totals is None:
+        return {}
     rows = [{"path": f.path, **f.counts.model_dump()} for f in ev.data.files]
     regions = [
         {"path": f.path, "name": r.name, "kind": r.kind, "line": r.start_line, **r.counts.model_dump()}

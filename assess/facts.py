@@ -134,7 +134,7 @@ def coverage_facts(ev: CoverageEvidence | None) -> Iterator[Fact]:
             "higher",
         ),
         ("statements", "Statements measured", t.statements if t else None, "/data/totals/statements", "", None),
-        ("files", "Source files measured", len(d.files) if d else None, "/data/files", "", None),
+        ("files", "Source files measured", len(d.files) if d and t else None, "/data/files", "", None),
         (
             "fail_under",
             "The target's own coverage threshold (fail_under)",

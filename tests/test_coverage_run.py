@@ -103,6 +103,9 @@ def test_a_hung_suite_is_stopped_at_the_timeout(make_repo, make_ctx):
     assert time.monotonic() - start < 60
     assert ev.status is Status.ERROR
     assert "longer than the 3 s timeout" in ev.reason
+    # The run itself is kept: what was run, that it was killed, and its output.
+    assert ev.data.totals is None and ev.data.files == ()
+    assert ev.data.test_run.timed_out and ev.data.test_run.exit_code is None
 
 
 def test_tests_writing_into_the_tree_are_reported(make_repo, make_ctx):
@@ -144,6 +147,9 @@ def test_missing_coverage_runs_tests_without_it(make_repo, make_ctx, bare_python
     )
     assert ev.status is Status.SKIPPED
     assert "coverage.py is not installed" in ev.reason
+    # The suite ran without coverage, and its record says how it went (its tests need pytest).
+    assert ev.data.totals is None and ev.data.test_run.exit_code == 1
+    assert "No module named 'pytest'" in ev.data.test_run.output_tail
 
 
 def test_missing_interpreter(make_repo, make_ctx, tmp_path: Path):

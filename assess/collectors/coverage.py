@@ -180,14 +180,18 @@ def collect_from_run(ctx: CollectContext) -> CoverageEvidence:
         warnings.append("some tests failed; coverage is of the run as it happened")
     if interp.coverage_version is None:
         reason = f"coverage.py is not installed in {interp.path} ({interp.how}); tests ran without coverage"
-        return CoverageEvidence(status=Status.SKIPPED, reason=reason, tool_versions=_versions(interp))
+        no_data = CoverageData(origin="run", branch=False, totals=None, test_run=run)
+        return CoverageEvidence(status=Status.SKIPPED, reason=reason, data=no_data, tool_versions=_versions(interp))
     report, meta = export_report(ctx, data_file, source)
     fail_under, fail_source = _fail_under(ctx, meta)
     if report is None:
         reason = reason or f"no coverage data was recorded ({meta.get('error') or 'the run left no data file'})"
+        no_data = CoverageData(origin="run", branch=False, totals=None, test_run=run, fail_under=fail_under,
+                               fail_under_source=fail_source)  # fmt: skip
         return CoverageEvidence(
             status=Status.ERROR if status is Status.OK else status,
             reason=reason,
+            data=no_data,
             warnings=tuple(warnings),
             tool_versions=_versions(interp),
         )

@@ -79,8 +79,9 @@ class CoverageData(Model):
     origin: Literal["run", "ingest"]
     branch: bool
     """Whether branch coverage was measured."""
-    totals: CoverageCounts
-    files: tuple[FileCoverage, ...]
+    totals: CoverageCounts | None
+    """None when no coverage data was recorded (a killed or failed run: see ``test_run``)."""
+    files: tuple[FileCoverage, ...] = ()
     fail_under: float | None = None
     """The target's own configured minimum (coverage.py ``fail_under``), if any."""
     fail_under_source: str | None = None

@@ -53,7 +53,7 @@ class ReportView:
 
     assessment: Assessment
     fact_groups: dict[str, list[Fact]]
-    tables: dict[str, dict[str, Any]] = field(default_factory=dict)
+    tables: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
 
 def _coverage_table(ev: CoverageEvidence | None) -> dict[str, Any] | None:
@@ -73,6 +73,25 @@ def _coverage_table(ev: CoverageEvidence | None) -> dict[str, Any] | None:
             ]
             for f in rows
         ],
+    }
+
+
+def _test_run_table(ev: CoverageEvidence | None) -> dict[str, Any] | None:
+    run = ev.data.test_run if ev and ev.data else None
+    if run is None:
+        return None
+    exit_text = "killed at the timeout" if run.timed_out else str(run.exit_code)
+    return {
+        "title": "The test run",
+        "columns": ["", ""],
+        "rows": [
+            ["Command", " ".join(run.command)],
+            ["Interpreter", run.interpreter],
+            ["Exit code", exit_text],
+            ["Duration", f"{run.duration_s:.1f} s (limit {run.timeout_s:g} s)"],
+            ["Output", run.output_log],
+        ],
+        "tail": run.output_tail,
     }
 
 
@@ -125,13 +144,14 @@ def build_view(assessment: Assessment, evidence: dict[str, Evidence]) -> ReportV
     groups: dict[str, list[Fact]] = {}
     for f in assessment.facts:
         groups.setdefault(f.key.split(".", 1)[0], []).append(f)
+    coverage = evidence.get("coverage")
     tables = {
-        "inventory": _inventory_table(evidence.get("inventory")),  # type: ignore[arg-type]
-        "coverage": _coverage_table(evidence.get("coverage")),  # type: ignore[arg-type]
-        "tests": _tests_table(evidence.get("tests")),  # type: ignore[arg-type]
-        "complexity": _complexity_table(evidence.get("complexity")),  # type: ignore[arg-type]
+        "inventory": [_inventory_table(evidence.get("inventory"))],  # type: ignore[arg-type]
+        "coverage": [_coverage_table(coverage), _test_run_table(coverage)],  # type: ignore[arg-type]
+        "tests": [_tests_table(evidence.get("tests"))],  # type: ignore[arg-type]
+        "complexity": [_complexity_table(evidence.get("complexity"))],  # type: ignore[arg-type]
     }
-    return ReportView(assessment, groups, {k: v for k, v in tables.items() if v})
+    return ReportView(assessment, groups, {k: [t for t in v if t] for k, v in tables.items()})
 
 
 def render_html(view: ReportView) -> str:
