@@ -73,6 +73,17 @@ def test_symlinks_are_skipped_not_followed(make_repo, tmp_path: Path):
     assert "calc/link.py" not in {f.path for f in data.files}
 
 
+@pytest.mark.parametrize("git_repo", [False, True], ids=["walk", "git"])
+def test_undecodable_file_names_are_skipped_not_fatal(make_repo, make_ctx, git_repo: bool):
+    repo = make_repo(CALC_PROJECT, git_repo=git_repo)
+    with open(os.fsencode(repo) + b"/calc/bad\xff.py", "wb") as fh:
+        fh.write(b"x = 1\n")
+    ev = collect_inventory(make_ctx(repo))
+    assert ev.status is Status.OK
+    assert "calc/bad\\xff.py" in ev.data.skipped_paths
+    assert len(ev.data.files) == len(CALC_PROJECT)
+
+
 def test_unparsable_test_file_is_reported_not_fatal(make_repo, make_ctx):
     repo = make_repo({**CALC_PROJECT, "tests/test_broken.py": "def test_x(:\n"})
     ev = collect_inventory(make_ctx(repo))

@@ -62,57 +62,35 @@ def _excluded(rel: str, *, walk: bool) -> bool:
     return False
 
 
-def git_toplevel(target: Path) -> Path | None:
-    """The git work tree containing ``target``, or None (not a repo, or git missing/refusing)."""
+def _git(target: Path, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[bytes] | None:
+    """Run git safely in ``target``; None when git is missing, hangs or fails."""
     try:
-        out = subprocess.run(
-            [*_SAFE_GIT, "-C", str(target), "rev-parse", "--show-toplevel"],
-            capture_output=True,
-            text=True,
-            timeout=30,
-            check=False,
-        )
+        out = subprocess.run([*_SAFE_GIT, "-C", str(target), *args], capture_output=True, timeout=timeout, check=False)
     except (OSError, subprocess.TimeoutExpired):
         return None
-    return Path(out.stdout.strip()) if out.returncode == 0 and out.stdout.strip() else None
+    return out if out.returncode == 0 else None
+
+
+def git_toplevel(target: Path) -> Path | None:
+    """The git work tree containing ``target``, or None (not a repo, or git missing/refusing)."""
+    out = _git(target, "rev-parse", "--show-toplevel", timeout=30)
+    top = out.stdout.decode(errors="replace").strip() if out else ""
+    return Path(top) if top else None
 
 
 def git_commit(target: Path) -> tuple[str | None, bool | None]:
     """(HEAD commit, whether the tree under ``target`` has uncommitted changes), or (None, None)."""
-    try:
-        head = subprocess.run(
-            [*_SAFE_GIT, "-C", str(target), "rev-parse", "HEAD"],
-            capture_output=True,
-            text=True,
-            timeout=30,
-            check=False,
-        )
-        if head.returncode != 0:
-            return None, None
-        status = subprocess.run(
-            [*_SAFE_GIT, "-C", str(target), "status", "--porcelain", "--", "."],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired):
+    head = _git(target, "rev-parse", "HEAD", timeout=30)
+    if head is None:
         return None, None
-    dirty = bool(status.stdout.strip()) if status.returncode == 0 else None
-    return head.stdout.strip(), dirty
+    status = _git(target, "status", "--porcelain", "--", ".")
+    dirty = bool(status.stdout.strip()) if status else None
+    return head.stdout.decode().strip(), dirty
 
 
 def _git_paths(target: Path) -> list[str] | None:
-    try:
-        out = subprocess.run(
-            [*_SAFE_GIT, "-C", str(target), "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-            capture_output=True,
-            timeout=120,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    if out.returncode != 0:
+    out = _git(target, "ls-files", "-z", "--cached", "--others", "--exclude-standard", timeout=120)
+    if out is None:
         return None
     return [p for p in out.stdout.decode("utf-8", errors="surrogateescape").split("\0") if p]
 
@@ -129,6 +107,14 @@ def _walk_paths(target: Path) -> list[str]:
     return found
 
 
+def _utf8(name: str) -> bool:
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def list_files(target: Path) -> Listing:
     """List regular files under ``target`` that belong to the project."""
     warnings: list[str] = []
@@ -142,6 +128,9 @@ def list_files(target: Path) -> Listing:
     skipped: list[str] = []
     for rel in sorted(set(raw)):
         if _excluded(rel, walk=method == "walk"):
+            continue
+        if not _utf8(rel):  # cannot be written to JSON or shown as it is
+            skipped.append(rel.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace"))
             continue
         path = target / rel
         if path.is_symlink() or not path.is_file():
