@@ -1,0 +1,41 @@
+"""Findings: named claims about the target, each at a file and line, made by probes from evidence."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Literal
+
+from assess.model.base import Model
+
+
+class Severity(StrEnum):
+    CRITICAL = "critical"
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+    INFO = "info"
+
+
+class Finding(Model):
+    """One claim: a problem found, or a good practice found, with its evidence."""
+
+    rule: str
+    """Rule id, e.g. ``reliability.retry-without-jitter``; its texts live in the rules data."""
+    category: str
+    """Grade-card category, e.g. ``Reliability Patterns``."""
+    severity: Severity
+    kind: Literal["problem", "good"]
+    path: str | None = None
+    """File relative to the target; None for a claim about the whole repository (e.g. no CI workflow)."""
+    line: int | None = None
+    end_line: int | None = None
+    snippet: str = ""
+    """A few lines of the target's code or config at the location (untrusted: escape when shown)."""
+    message: str
+    """What was seen, written from the evidence."""
+    recommendation: str = ""
+    effort_hours: float = 0.0
+    """Estimated hours to fix (problems) or 0 (good practices)."""
+    tested: bool | None = None
+    """Whether the test run executed the finding's lines; None when coverage does not say."""
+    language: str | None = None

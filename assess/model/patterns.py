@@ -1,0 +1,91 @@
+"""Patterns evidence: the places in the target's code and config where a pattern was seen.
+
+A :class:`Site` is a fact ("a requests call without a timeout argument at client.py:88"), not a
+judgement. Each kind of site is a subclass registered with :func:`register_site`, so a family of
+extractors and probes adds its own typed facts without touching a shared union.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal, TypeVar
+
+from pydantic import SerializeAsAny, field_validator
+
+from assess.model.base import Model
+from assess.model.evidence import Evidence, register_evidence
+from assess.model.inventory import Role
+
+
+class Site(Model):
+    """Where a pattern was seen. Subclasses fix ``kind`` and add what the probes need."""
+
+    kind: str
+    path: str
+    """Relative to the target root."""
+    line: int
+    end_line: int
+    language: str
+    snippet: str = ""
+    """The source lines (trimmed, bounded in size)."""
+    function: str | None = None
+    """Enclosing function or method (qualified), None at module level."""
+
+
+S = TypeVar("S", bound=type[Site])
+T = TypeVar("T", bound=Site)
+
+SITE_TYPES: dict[str, type[Site]] = {}
+
+
+def register_site(cls: S) -> S:
+    """Class decorator: make a site kind readable from JSON."""
+    kind = cls.__pydantic_fields__["kind"].default
+    if not isinstance(kind, str):
+        raise TypeError(f"{cls.__name__}.kind needs a string default")
+    SITE_TYPES[kind] = cls
+    return cls
+
+
+class ScannedFile(Model):
+    path: str
+    language: str
+    role: Role
+    parsed: bool
+    error: str | None = None
+    """Why the file could not be parsed; its sites are then missing."""
+    imports: tuple[str, ...] = ()
+    """Modules or packages the file imports (``requests``, ``urllib.request``, ``axios`` ...)."""
+
+
+class PatternsData(Model):
+    files: tuple[ScannedFile, ...]
+    sites: tuple[SerializeAsAny[Site], ...]
+
+    @field_validator("sites", mode="before")
+    @classmethod
+    def _typed_sites(cls, value: Any) -> Any:
+        if not isinstance(value, list | tuple):
+            return value
+        out = []
+        for item in value:
+            if isinstance(item, dict):
+                kind = item.get("kind")
+                site_type = SITE_TYPES.get(kind) if isinstance(kind, str) else None
+                if site_type is None:
+                    raise ValueError(f"unknown site kind {kind!r}")
+                item = site_type.model_validate(item)
+            out.append(item)
+        return tuple(out)
+
+    def role_of(self, path: str) -> Role | None:
+        return next((f.role for f in self.files if f.path == path), None)
+
+    def of(self, site_type: type[T]) -> list[T]:
+        """Sites of one type, in file and line order."""
+        return [s for s in self.sites if isinstance(s, site_type)]  # type: ignore[misc]
+
+
+@register_evidence
+class PatternsEvidence(Evidence):
+    kind: Literal["patterns"] = "patterns"
+    data: PatternsData | None = None

@@ -1,0 +1,93 @@
+"""Configuration files for extractors: YAML (all documents), JSON, TOML, Dockerfiles, .env files."""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+from typing import Any, Literal
+
+import yaml
+
+Format = Literal["yaml", "json", "toml", "dockerfile", "env"]
+
+
+def config_format(path: str) -> Format | None:
+    name = PurePosixPath(path).name
+    suffix = PurePosixPath(path).suffix.lower()
+    if name.startswith("Dockerfile") or suffix == ".dockerfile":
+        return "dockerfile"
+    if name == ".env" or name.startswith(".env.") or suffix == ".env":
+        return "env"
+    return {".yaml": "yaml", ".yml": "yaml", ".json": "json", ".toml": "toml"}.get(suffix)  # type: ignore[return-value]
+
+
+@dataclass(frozen=True)
+class Instruction:
+    """One Dockerfile instruction: ``HEALTHCHECK CMD curl ...`` -> ("HEALTHCHECK", "CMD curl ...", line)."""
+
+    keyword: str
+    value: str
+    line: int
+
+
+@dataclass
+class ConfigFile:
+    path: str
+    format: Format
+    text: str
+    documents: list[Any] = field(default_factory=list)
+    """Parsed documents (YAML may hold several); for Dockerfiles and .env files, empty."""
+    instructions: list[Instruction] = field(default_factory=list)
+    """Dockerfile instructions, or ``KEY=value`` lines of a .env file (keyword = key)."""
+    lines: list[str] = field(default_factory=list)
+
+    @classmethod
+    def parse(cls, path: str, fmt: Format, text: str) -> ConfigFile:
+        """Parse the file. Raises ValueError (with the parser's message) when it does not parse."""
+        f = cls(path=path, format=fmt, text=text, lines=text.splitlines())
+        try:
+            if fmt == "yaml":
+                f.documents = [d for d in yaml.safe_load_all(text) if d is not None]
+            elif fmt == "json":
+                f.documents = [json.loads(text)]
+            elif fmt == "toml":
+                f.documents = [tomllib.loads(text)]
+            elif fmt == "dockerfile":
+                f.instructions = _dockerfile(f.lines)
+            else:
+                f.instructions = _dotenv(f.lines)
+        except (yaml.YAMLError, json.JSONDecodeError, tomllib.TOMLDecodeError, RecursionError) as err:
+            raise ValueError(" ".join(str(err).split())[:300]) from err
+        return f
+
+
+def _dockerfile(lines: list[str]) -> list[Instruction]:
+    out: list[Instruction] = []
+    pending, start = "", 0
+    for number, raw in enumerate(lines, start=1):
+        line = raw.strip()
+        if not pending and (not line or line.startswith("#")):
+            continue
+        if not pending:
+            start = number
+        if line.endswith("\\"):
+            pending += line[:-1] + " "
+            continue
+        whole = (pending + line).strip()
+        pending = ""
+        keyword, _, value = whole.partition(" ")
+        out.append(Instruction(keyword.upper(), value.strip(), start))
+    return out
+
+
+def _dotenv(lines: list[str]) -> list[Instruction]:
+    out = []
+    for number, raw in enumerate(lines, start=1):
+        line = raw.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, _, value = line.removeprefix("export ").partition("=")
+        out.append(Instruction(key.strip(), value.strip().strip("'\""), number))
+    return out
