@@ -82,7 +82,7 @@ class PatternsData(Model):
 
     def of(self, site_type: type[T]) -> list[T]:
         """Sites of one type, in file and line order."""
-        return [s for s in self.sites if isinstance(s, site_type)]  # type: ignore[misc]
+        return [s for s in self.sites if isinstance(s, site_type)]
 
 
 @register_evidence
