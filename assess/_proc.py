@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
 import subprocess
 import time
@@ -77,6 +78,14 @@ def run_bounded(
     return ProcResult(exit_code=code, timed_out=timed_out, duration_s=time.monotonic() - start)
 
 
+ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-Z\\-_]")
+
+
+def strip_ansi(text: str) -> str:
+    """``text`` without terminal colour and cursor codes (test runners colour their output)."""
+    return ANSI_ESCAPE.sub("", text)
+
+
 def tail(path: Path, lines: int = 40, max_bytes: int = 16_384) -> str:
     """The last ``lines`` lines of a (possibly huge) log file, decoded leniently."""
     try:
@@ -87,4 +96,4 @@ def tail(path: Path, lines: int = 40, max_bytes: int = 16_384) -> str:
             data = fh.read()
     except OSError:
         return ""
-    return "\n".join(data.decode("utf-8", errors="replace").splitlines()[-lines:])
+    return "\n".join(strip_ansi(data.decode("utf-8", errors="replace")).splitlines()[-lines:])

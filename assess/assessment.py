@@ -28,7 +28,14 @@ def load_evidence(run_dir: Path) -> tuple[dict[str, Evidence], list[EvidenceSumm
             continue
         evidence[ev.kind] = ev
         summaries.append(
-            EvidenceSummary(kind=ev.kind, status=ev.status, reason=ev.reason, warnings=ev.warnings, path=rel)
+            EvidenceSummary(
+                kind=ev.kind,
+                status=ev.status,
+                reason=ev.reason,
+                warnings=ev.warnings,
+                tool_versions=ev.tool_versions,
+                path=rel,
+            )
         )
     return evidence, summaries
 

@@ -27,6 +27,11 @@ HIGH_COMPLEXITY = 10
 """Functions above this cyclomatic complexity are counted (radon ranks 11-20 as C, 'moderate risk')."""
 
 
+STATIC_COUNT_NOTE = (
+    "Read from the test files, not collected by pytest: fixture parametrization, non-literal parametrize "
+    "lists, inherited test methods and doctests are not expanded, so pytest may run more (see Tests)."
+)
+
 KIND_LABELS = {
     TestKind.UNIT: "Unit",
     TestKind.INTEGRATION: "Integration",
@@ -37,7 +42,7 @@ OUTCOME_LABELS = {
     TestOutcome.PASSED: "Tests passed",
     TestOutcome.FAILED: "Tests failed",
     TestOutcome.ERROR: "Tests with errors",
-    TestOutcome.SKIPPED: "Tests skipped",
+    TestOutcome.SKIPPED: "Tests skipped (pytest's xfail included)",
 }
 
 
@@ -62,13 +67,15 @@ def inventory_facts(ev: InventoryEvidence | None) -> Iterator[Fact]:
     kinds = Counter(t.kind for t in d.tests) if d else Counter()
     r = d.ratios if d else None
 
-    def fact(key: str, label: str, value: float | int | str | None, pointer: str, **kw: str) -> Fact:
+    def fact(
+        key: str, label: str, value: float | int | str | None, pointer: str, explain: str | None = None, **kw: str
+    ) -> Fact:
         return Fact(
             key=f"inventory.{key}",
             label=label,
             value=value if d else None,
             source=_src("inventory", pointer),
-            note=note,
+            note=note if d is None else explain,
             **kw,
         )
 
@@ -100,7 +107,17 @@ def inventory_facts(ev: InventoryEvidence | None) -> Iterator[Fact]:
     )
     yield fact("tests.definitions", "Test functions and methods", d.test_definitions if d else None, "/data/tests")
     yield fact(
-        "tests.expanded", "Test cases after parametrize", d.test_cases_expanded if d else None, "/data/tests (expanded)"
+        "tests.expanded",
+        "Test cases after parametrize (counted statically)",
+        d.test_cases_expanded if d else None,
+        "/data/tests (expanded)",
+        explain=STATIC_COUNT_NOTE,
+    )
+    yield fact(
+        "tests.unknown_expansion",
+        "Parametrized tests whose expansion is not a literal list (counted once)",
+        d.unknown_expansions if d else None,
+        "/data/tests (expanded = null)",
     )
     for kind in TestKind:
         yield fact(
@@ -115,7 +132,7 @@ def coverage_facts(ev: CoverageEvidence | None) -> Iterator[Fact]:
     d = ev.data if ev else None
     note = None if d and ev and ev.status is Status.OK else _missing("coverage", ev)
     t = d.totals if d else None
-    rows: list[tuple[str, str, float | int | None, str, str, str | None]] = [
+    rows: list[tuple[str, str, float | int | str | None, str, str, str | None]] = [
         ("percent_lines", "Line coverage", t.percent_lines if t else None, "/data/totals/percent_lines", "%", "higher"),
         (
             "percent_branches",
@@ -138,13 +155,13 @@ def coverage_facts(ev: CoverageEvidence | None) -> Iterator[Fact]:
         (
             "fail_under",
             "The target's own coverage threshold (fail_under)",
-            d.fail_under if d else None,
+            (d.fail_under or "none configured") if t and d else None,
             "/data/fail_under",
             "%",
             None,
         ),
     ]
-    for key, label, value, pointer, unit, better in rows:
+    for n, (key, label, value, pointer, unit, better) in enumerate(rows):
         yield Fact(
             key=f"coverage.{key}",
             label=label,
@@ -152,7 +169,7 @@ def coverage_facts(ev: CoverageEvidence | None) -> Iterator[Fact]:
             unit=unit,
             better=better,
             source=_src("coverage", pointer),
-            note=note if value is None else None,
+            note=note if value is None and (n == 0 or t is not None) else None,
         )
 
 
@@ -170,7 +187,7 @@ def tests_facts(ev: TestsEvidence | None) -> Iterator[Fact]:
         )
     yield Fact(
         key="tests.duration",
-        label="Time in tests",
+        label="Sum of test durations",
         value=d.duration_s if d else None,
         unit="s",
         source=_src("tests", "/data/duration_s"),

@@ -16,7 +16,7 @@ from assess.collectors.coverage import collect_coverage
 from assess.collectors.testrun import TestSetupError, parse_test_command
 from assess.model import Status
 
-from .conftest import CALC_PROJECT
+from .conftest import CALC_PROJECT, write_files
 
 
 def tree_digest(root: Path) -> dict[str, str]:
@@ -59,7 +59,7 @@ def test_totals_equal_coverage_py(calc_run):
 def test_measured_set_is_source_only(calc_run):
     _, _, ev, _ = calc_run
     assert [f.path for f in ev.data.files] == ["calc/__init__.py", "calc/unused.py"]
-    assert ev.data.omitted_files >= 2  # the test file and test support files
+    assert ev.data.omitted_files == 0  # coverage.py measured only the calc package: tests live outside it
     assert ev.data.branch is True
     assert ev.data.totals.branches and ev.data.totals.branches > 0
 
@@ -176,3 +176,46 @@ def test_parse_test_command(text: str, module: str | None, script: str | None, a
 def test_unrunnable_test_commands_are_refused(text: str):
     with pytest.raises(TestSetupError):
         parse_test_command(text)
+
+
+def _src_layout(extra_pyproject: str = "") -> dict[str, str | bytes]:
+    files: dict[str, str | bytes] = {}
+    for rel, content in CALC_PROJECT.items():
+        files[f"src/{rel}" if rel.startswith("calc/") else rel] = content
+    files["src/calc/never_imported.py"] = "def nobody_calls_me():\n    return 42\n"
+    files["pyproject.toml"] = f'[tool.pytest.ini_options]\npythonpath = ["src"]\n{extra_pyproject}'
+    return files
+
+
+def test_src_layout_reports_never_imported_modules(make_repo, make_ctx):
+    ev = collect_coverage(make_ctx(make_repo(_src_layout()), timeout_s=120))
+    assert ev.status is Status.OK, ev.reason
+    by_path = {f.path: f for f in ev.data.files}
+    assert set(by_path) == {"src/calc/__init__.py", "src/calc/unused.py", "src/calc/never_imported.py"}
+    assert by_path["src/calc/never_imported.py"].counts.covered_lines == 0
+
+
+def test_parallel_data_files_are_combined(make_repo, make_ctx):
+    ev = collect_coverage(make_ctx(make_repo(_src_layout("[tool.coverage.run]\nparallel = true\n")), timeout_s=120))
+    assert ev.status is Status.OK, ev.reason
+    assert ev.data.totals.covered_lines == 13  # the same run as without parallel data files
+
+
+def test_tests_importing_another_copy_are_explained(make_repo, make_ctx, tmp_path: Path):
+    elsewhere = tmp_path / "installed"
+    write_files(elsewhere, {"calc/__init__.py": CALC_PROJECT["calc/__init__.py"]})
+    files = {**_src_layout(), "pyproject.toml": f'[tool.pytest.ini_options]\npythonpath = ["{elsewhere}"]\n'}
+    ev = collect_coverage(make_ctx(make_repo(files), timeout_s=120))
+    assert ev.status is Status.OK  # 0 % is what was measured ...
+    assert ev.data.totals.covered_lines == 0 and ev.data.test_run.exit_code == 0
+    assert "executed none of the target's" in ev.warnings[0] and "installed copy" in ev.warnings[0]  # ... and why
+
+
+def test_tests_inside_the_package_are_left_out(make_repo, make_ctx):
+    files = {k.replace("tests/", "calc/tests/"): v for k, v in CALC_PROJECT.items()}
+    ev = collect_coverage(make_ctx(make_repo(files), timeout_s=120))
+    assert ev.status is Status.OK, ev.reason
+    assert [f.path for f in ev.data.files] == ["calc/__init__.py", "calc/unused.py"]
+    assert (
+        ev.data.omitted_files == 3
+    )  # calc/tests/__init__.py, conftest.py and test_calc.py were measured, then left out

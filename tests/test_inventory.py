@@ -53,6 +53,7 @@ def test_walk_applies_default_excludes(make_repo):
         {
             **CALC_PROJECT,
             ".venv/lib/site.py": "x=1\n",
+            ".hypothesis/examples/abc": "x\n",
             "node_modules/a/i.js": "x\n",
             "pkg.egg-info/PKG-INFO": "x\n",
             "calc/__pycache__/x.pyc": b"\0",

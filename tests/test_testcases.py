@@ -124,6 +124,18 @@ CASES = [
         [("test_flow", "pytest-function", 1, "e2e")],
     ),
     (
+        "'functional' in a file name is not an e2e test",
+        "tests/test_functional.py",
+        "def test_compose(): pass\n",
+        [("test_compose", "pytest-function", 1, "unit")],
+    ),
+    (
+        "'functional' as a folder still is",
+        "tests/functional/test_api.py",
+        "def test_api(): pass\n",
+        [("test_api", "pytest-function", 1, "e2e")],
+    ),
+    (
         "'load' in a name is not a load test",
         "tests/test_loader.py",
         "def test_load_config(): pass\n",

@@ -40,10 +40,22 @@ def main(request_path: str) -> int:
         own_omit = list(config.report_omit or config.run_omit or [])
         keep = {os.path.realpath(p) for p in request["keep"]}
         try:
+            data_file = Path(request["data_file"])
+            if not data_file.exists():  # `parallel = true` in the target's config: one file per process
+                cov.combine(data_paths=[str(data_file.parent)], keep=True)
+                cov.save()
             cov.load()
             measured = cov.get_data().measured_files()
             others = [_literal(f) for f in sorted(measured) if os.path.realpath(f) not in keep]
             meta["omitted"] = len(others)
+            if measured and len(others) == len(measured):
+                meta["error"] = (
+                    f"coverage.py measured {len(measured)} files but none of the target's source files: "
+                    "the tests import the code from somewhere else (an installed copy?); install the target "
+                    "in development mode (pip install -e) in the test environment"
+                )
+                Path(request["meta_out"]).write_text(json.dumps(meta), encoding="utf-8")
+                return 0
             cov.json_report(outfile=request["json_out"], omit=own_omit + others)
         except coverage.exceptions.NoDataError as err:  # no file was measured at all
             meta["error"] = f"no data: {err}"

@@ -95,15 +95,22 @@ def export_report(
 
 
 def _fail_under(ctx: CollectContext, meta: dict[str, Any]) -> tuple[float | None, str | None]:
-    files = [Path(p) for p in meta.get("config_files_read", [])]
-    source = None
-    for f in files:
-        try:
-            source = f.resolve().relative_to(ctx.target.resolve()).as_posix()
-        except ValueError:
-            source = str(f)
+    """The target's ``fail_under`` and the configuration file that sets it (the last one read that mentions it)."""
     value = meta.get("fail_under")
-    return (float(value), source) if value else (None, None)
+    if not value:
+        return None, None
+    source = None
+    for f in map(Path, meta.get("config_files_read", [])):
+        try:
+            mentions = "fail_under" in f.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+        if mentions:
+            try:
+                source = f.resolve().relative_to(ctx.target.resolve()).as_posix()
+            except ValueError:
+                source = str(f)
+    return float(value), source
 
 
 def _command(ctx: CollectContext, interp: Interpreter) -> TestCommand:
@@ -117,14 +124,38 @@ def _command(ctx: CollectContext, interp: Interpreter) -> TestCommand:
     return command
 
 
-def run_suite(ctx: CollectContext, interp: Interpreter, command: TestCommand) -> tuple[TestRun, Path | None]:
+def source_roots(target: Path, source: set[str]) -> list[Path]:
+    """Folders to give coverage.py as ``--source``: each source file's top-level package, or its folder.
+
+    coverage.py reports never-imported files only inside packages (folders with ``__init__.py``)
+    under a source folder, so a ``src/`` layout needs ``src/pkg`` itself, not the target root.
+    """
+    roots: set[Path] = set()
+    for rel in source:
+        folder = (target / rel).parent
+        if (folder / "__init__.py").exists():
+            while folder != target and (folder.parent / "__init__.py").exists():
+                folder = folder.parent
+        roots.add(folder)
+    return sorted(roots) or [target]
+
+
+def _has_data(data_file: Path) -> bool:
+    return data_file.exists() or any(data_file.parent.glob(f"{data_file.name}.*"))
+
+
+def run_suite(
+    ctx: CollectContext, interp: Interpreter, command: TestCommand, source: set[str]
+) -> tuple[TestRun, Path | None]:
     """Run the suite (under coverage when the interpreter has it). Returns (run, data file or None)."""
     work = ctx.work_dir("coverage")
     data_file = work / ".coverage" if interp.coverage_version else None
     argv = command.argv() + (pytest_args(work / "junit.xml") if command.is_pytest else [])
     if data_file:
         omit = ",".join(_glob_literal(ctx.target / d) + "/*" for d in VENV_OMITS)
-        prefix = ["-m", "coverage", "run", "--branch", f"--data-file={data_file}", f"--source={ctx.target}"]
+        roots = [str(p) for p in source_roots(ctx.target, source)]
+        sources = ",".join(roots) if not any("," in r for r in roots) else str(ctx.target)
+        prefix = ["-m", "coverage", "run", "--branch", f"--data-file={data_file}", f"--source={sources}"]
         cmd = [str(interp.path), *prefix, f"--omit={omit}", *argv]
     else:
         cmd = [str(interp.path), *argv]
@@ -148,7 +179,7 @@ def run_suite(ctx: CollectContext, interp: Interpreter, command: TestCommand) ->
         output_tail=tail(work / "test-output.log", 30),
         tree_changes=tuple(changes(before, snapshot(ctx.target))[:50]),
     )
-    return run, data_file if data_file and data_file.exists() else None
+    return run, data_file if data_file and _has_data(data_file) else None
 
 
 def _versions(interp: Interpreter) -> dict[str, str]:
@@ -173,7 +204,7 @@ def collect_from_run(ctx: CollectContext) -> CoverageEvidence:
     except TestSetupError as err:
         return CoverageEvidence(status=Status.ERROR, reason=str(err))
     source = source_files(ctx.target)
-    run, data_file = run_suite(ctx, interp, command)
+    run, data_file = run_suite(ctx, interp, command, source)
     status, reason = _run_problem(run, command)
     warnings = [f"the test run changed the target's tree: {', '.join(run.tree_changes[:5])}"] * bool(run.tree_changes)
     if run.exit_code == 1:
@@ -196,10 +227,16 @@ def collect_from_run(ctx: CollectContext) -> CoverageEvidence:
             tool_versions=_versions(interp),
         )
     files, dropped = files_from_report(report, ctx.target, source.__contains__)
+    totals = totals_from_report(report)
+    if totals.statements and not totals.covered_lines and run.exit_code in (0, 1):
+        warnings.append(
+            f"the tests ran but executed none of the target's {totals.statements} statements: if they import an "
+            "installed copy of the code, install the target in development mode (pip install -e) and run again"
+        )
     data = CoverageData(
         origin="run",
         branch=bool(report["meta"].get("branch_coverage")),
-        totals=totals_from_report(report),
+        totals=totals,
         files=files,
         fail_under=fail_under,
         fail_under_source=fail_source,

@@ -16,6 +16,7 @@ from xml.etree.ElementTree import Element
 import defusedxml
 import defusedxml.ElementTree as SafeET
 
+from assess._proc import strip_ansi
 from assess.collectors.coverage_json import relative_path
 from assess.model import TestOutcome, TestResult, TestsData
 
@@ -44,7 +45,7 @@ def _seconds(value: str | None) -> float:
 
 
 def _first_line(child: Element) -> str | None:
-    text = child.attrib.get("message") or child.text or ""
+    text = strip_ansi(child.attrib.get("message") or child.text or "")
     lines = [line.strip() for line in text.strip().splitlines()]
     return lines[0][:MAX_MESSAGE_CHARS] if lines and lines[0] else None
 

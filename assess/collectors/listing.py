@@ -26,6 +26,8 @@ EXCLUDED_DIRS = frozenset(
         ".ruff_cache",
         ".eggs",
         "htmlcov",
+        ".hypothesis",
+        ".benchmarks",
         ".ipynb_checkpoints",
         ".idea",
     }

@@ -296,8 +296,28 @@ def classify(rel: str, head: bytes) -> Classified:
         return Classified(Role.BINARY, "contains NUL bytes", None)
     if glob := _match(name, GENERATED_GLOBS):
         return Classified(Role.GENERATED, f"name matches {glob}", lang)
+    if testish := _test_role(name, dirs, lang):
+        return testish
+    if doc_dir := next((d for d in dirs if d.lower() in DOC_DIRS), None):
+        return Classified(Role.DOCS, f"inside {doc_dir}/", lang)
+    if glob := _match(name, CONFIG_GLOBS):
+        return Classified(Role.CONFIG, f"name matches {glob}", lang)
+    if "requirements" in dirs and suffix in {".txt", ".in"}:
+        return Classified(Role.CONFIG, "dependency list inside requirements/", lang)
     if marker := GENERATED_MARKERS.search(b"\n".join(head.split(b"\n", GENERATED_HEAD_LINES)[:GENERATED_HEAD_LINES])):
         return Classified(Role.GENERATED, f"header says {marker.group(1).decode()!r}", lang)
+    if (suffix in DOC_EXTENSIONS) or DOC_NAMES.match(name):
+        return Classified(Role.DOCS, "documentation file", lang)
+    if suffix in CONFIG_EXTENSIONS:
+        return Classified(Role.CONFIG, f"extension {suffix}", lang)
+    if suffix == ".pyi":
+        return Classified(Role.OTHER, "type stub (.pyi): declarations, not code", lang)
+    if lang in CODE_LANGUAGES:
+        return Classified(Role.SOURCE, f"{lang} code", lang)
+    return Classified(Role.OTHER, "no rule matched", lang)
+
+
+def _test_role(name: str, dirs: tuple[str, ...], lang: str | None) -> Classified | None:
     if glob := _match(name, TEST_FILE_GLOBS):
         return Classified(Role.TEST, f"name matches {glob}", lang)
     if "__tests__" in dirs and lang in CODE_LANGUAGES:
@@ -306,17 +326,7 @@ def classify(rel: str, head: bytes) -> Classified:
         return Classified(Role.TEST_SUPPORT, f"named {name}", lang)
     if test_dir := next((d for d in dirs if d.lower() in TEST_DIRS), None):
         return Classified(Role.TEST_SUPPORT, f"inside {test_dir}/ but not named like a test", lang)
-    if doc_dir := next((d for d in dirs if d.lower() in DOC_DIRS), None):
-        return Classified(Role.DOCS, f"inside {doc_dir}/", lang)
-    if (suffix in DOC_EXTENSIONS and not _match(name, CONFIG_GLOBS)) or DOC_NAMES.match(name):
-        return Classified(Role.DOCS, "documentation file", lang)
-    if glob := _match(name, CONFIG_GLOBS):
-        return Classified(Role.CONFIG, f"name matches {glob}", lang)
-    if suffix in CONFIG_EXTENSIONS:
-        return Classified(Role.CONFIG, f"extension {suffix}", lang)
-    if lang in CODE_LANGUAGES:
-        return Classified(Role.SOURCE, f"{lang} code", lang)
-    return Classified(Role.OTHER, "no rule matched", lang)
+    return None
 
 
 def count_sloc(text: str, language: str | None) -> tuple[int, int]:

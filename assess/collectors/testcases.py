@@ -54,7 +54,11 @@ PATH_KINDS: dict[str, TestKind] = {
     "load": TestKind.PERFORMANCE,
     "stress": TestKind.PERFORMANCE,
 }
-"""Folder names, and words of file or test names split at underscores, that set a test's kind."""
+"""Folder names that set a test's kind."""
+
+NAME_WORD_KINDS = {w: k for w, k in PATH_KINDS.items() if w not in {"it", "load", "system", "functional", "integ"}}
+"""Words of file or test names (split at underscores) that set a test's kind; words too common in
+unit-test names (``test_functional.py`` of a functional-programming helper, ``test_load_config``) are left out."""
 
 BENCHMARK_FIXTURES = frozenset({"benchmark", "aio_benchmark"})
 
@@ -111,7 +115,7 @@ def _kind(rel: str, name: str, markers: list[str], args: set[str]) -> tuple[Test
         if part.lower() in PATH_KINDS:
             return PATH_KINDS[part.lower()], f"path {part}/"
     for word in path.stem.lower().split("_") + name.lower().split("_"):
-        if word in PATH_KINDS and word not in {"it", "load", "system"}:
+        if word in NAME_WORD_KINDS:
             return PATH_KINDS[word], f"name word {word!r}"
     return TestKind.UNIT, "default"
 

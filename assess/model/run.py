@@ -81,6 +81,8 @@ class EvidenceSummary(Model):
     status: Status
     reason: str | None = None
     warnings: tuple[str, ...] = ()
+    tool_versions: dict[str, str] = Field(default_factory=dict)
+    """The collector's tools (for coverage: the target's own Python, pytest and coverage.py)."""
     path: str
     """Evidence file relative to the run folder."""
 

@@ -39,6 +39,8 @@ def fmt(value: object, unit: str = "") -> str:
     """A fact's value as shown: None is 'not measured', floats get one or two decimals."""
     if value is None:
         return "not measured"
+    if isinstance(value, str):
+        return value
     decimals = 1 if unit == "%" else 2
     text = f"{value:.{decimals}f}" if isinstance(value, float) else str(value)
     return f"{text} {unit}".strip() if unit and unit != "%" else text + unit
@@ -111,8 +113,11 @@ def _tests_table(ev: TestsEvidence | None) -> dict[str, Any] | None:
         return None
     failing = [r for r in ev.data.results if r.outcome in (TestOutcome.FAILED, TestOutcome.ERROR)]
     shown = failing[:TOP_N] + [r for r in ev.data.slowest(TOP_N) if r not in failing]
+    more = f"; {len(failing) - TOP_N} more failing tests are not shown (see evidence/tests.json)" * (
+        len(failing) > TOP_N
+    )
     return {
-        "title": "Failing and slowest tests",
+        "title": f"Failing tests (first {TOP_N}) and slowest tests{more}",
         "columns": ["Test", "Outcome", "Seconds", "Message"],
         "rows": [
             [
