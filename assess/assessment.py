@@ -12,6 +12,7 @@ from pathlib import Path
 from assess.facts import facts
 from assess.model import Assessment, Evidence, EvidenceSummary, RunInfo, Status
 from assess.model.io import ModelFileError, read_evidence, read_run_info, write_model
+from assess.probes import run_probes
 from assess.report.html import write_html
 
 
@@ -44,7 +45,9 @@ def build_assessment(run_dir: Path) -> tuple[Assessment, dict[str, Evidence]]:
     """The assessment of the run in ``run_dir``. Raises ModelFileError when run.json is unreadable."""
     run: RunInfo = read_run_info(run_dir / "run.json")
     evidence, summaries = load_evidence(run_dir)
-    return Assessment(run=run, evidence=tuple(summaries), facts=facts(evidence)), evidence
+    return Assessment(
+        run=run, evidence=tuple(summaries), facts=facts(evidence), findings=run_probes(evidence)
+    ), evidence
 
 
 def write_outputs(run_dir: Path) -> Assessment:

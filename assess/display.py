@@ -15,6 +15,7 @@ from assess.model import (
     CoverageEvidence,
     Evidence,
     InventoryEvidence,
+    PatternsEvidence,
     TestsEvidence,
 )
 
@@ -77,6 +78,20 @@ def complexity_frames(ev: ComplexityEvidence) -> dict[str, pd.DataFrame]:
     }
 
 
+def patterns_frames(ev: PatternsEvidence) -> dict[str, pd.DataFrame]:
+    if not ev.data:
+        return {}
+    sites = pd.DataFrame([s.model_dump() for s in ev.data.sites])
+    files = pd.DataFrame([f.model_dump(mode="json") for f in ev.data.files])
+    return {"sites": sites, "files": files}
+
+
+def findings_frame(assessment: Assessment) -> pd.DataFrame:
+    """The probes' findings, one row each (problems and good practices)."""
+    rows = [f.model_dump(mode="json", exclude={"snippet"}) for f in assessment.findings]
+    return pd.DataFrame(rows)
+
+
 def _figures(kind: str, frames: dict[str, pd.DataFrame]) -> list[go.Figure]:
     figs: list[go.Figure] = []
     if kind == "inventory" and "by_role" in frames:
@@ -88,6 +103,8 @@ def _figures(kind: str, frames: dict[str, pd.DataFrame]) -> list[go.Figure]:
         figs.append(px.bar(df, x="percent_lines", y="path", orientation="h", title="Line coverage by file (%)"))
     elif kind == "tests" and not frames.get("results", pd.DataFrame()).empty:
         figs.append(px.histogram(frames["results"], x="outcome", title="Test outcomes"))
+    elif kind == "patterns" and not frames.get("sites", pd.DataFrame()).empty:
+        figs.append(px.histogram(frames["sites"], x="kind", title="Pattern sites by kind"))
     elif kind == "complexity" and not frames.get("blocks", pd.DataFrame()).empty:
         figs.append(px.histogram(frames["blocks"], x="complexity", title="Cyclomatic complexity of functions"))
     return figs
@@ -98,6 +115,7 @@ FRAMES: dict[str, Callable[[Any], dict[str, pd.DataFrame]]] = {
     "coverage": coverage_frames,
     "tests": tests_frames,
     "complexity": complexity_frames,
+    "patterns": patterns_frames,
 }
 
 
@@ -122,4 +140,10 @@ def show_assessment(assessment: Assessment) -> pd.DataFrame:
     display(pd.DataFrame([s.model_dump(mode="json") for s in assessment.run.stages]))
     table = pd.DataFrame([f.model_dump(mode="json") for f in assessment.facts])
     display(table[["key", "label", "value", "unit", "note", "source"]])
+    findings = findings_frame(assessment)
+    if not findings.empty:
+        display(findings[["severity", "kind", "category", "title", "path", "line", "tested", "message"]])
+        fig = px.histogram(findings, x="severity", color="kind", title="Findings by severity",
+                           category_orders={"severity": ["critical", "high", "medium", "low", "info"]})  # fmt: skip
+        fig.show()
     return table

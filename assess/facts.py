@@ -16,6 +16,7 @@ from assess.model import (
     Evidence,
     Fact,
     InventoryEvidence,
+    PatternsEvidence,
     Role,
     Status,
     TestKind,
@@ -251,11 +252,24 @@ def complexity_facts(ev: ComplexityEvidence | None) -> Iterator[Fact]:
         )
 
 
+def patterns_facts(ev: PatternsEvidence | None) -> Iterator[Fact]:
+    d = ev.data if ev else None
+    note = None if d else _missing("patterns", ev)
+    yield Fact(key="patterns.files", label="Source, test and config files scanned for patterns",
+               value=len(d.files) if d else None, source=_src("patterns", "/data/files"), note=note)  # fmt: skip
+    yield Fact(key="patterns.unparsed", label="Files that could not be parsed",
+               value=sum(1 for f in d.files if not f.parsed) if d else None, better="lower",
+               source=_src("patterns", "/data/files (parsed = false)"), note=note)  # fmt: skip
+    yield Fact(key="patterns.sites", label="Pattern sites recorded", value=len(d.sites) if d else None,
+               source=_src("patterns", "/data/sites"), note=note)  # fmt: skip
+
+
 FACT_BUILDERS: dict[str, Callable[[Evidence | None], Iterator[Fact]]] = {
     "inventory": inventory_facts,  # type: ignore[dict-item]
     "coverage": coverage_facts,  # type: ignore[dict-item]
     "tests": tests_facts,  # type: ignore[dict-item]
     "complexity": complexity_facts,  # type: ignore[dict-item]
+    "patterns": patterns_facts,  # type: ignore[dict-item]
 }
 
 

@@ -59,9 +59,10 @@ def test_run_on_the_bundled_sample(tmp_path: Path, capsys: pytest.CaptureFixture
         "coverage": "ok",
         "tests": "ok",
         "complexity": "ok",
+        "patterns": "ok",
         "assessment": "ok",
     }
-    for name in ("inventory", "coverage", "tests", "complexity", "assessment"):
+    for name in ("inventory", "coverage", "tests", "complexity", "patterns", "assessment"):
         nb = json.loads((run_dir / "notebooks" / f"{name}.ipynb").read_text())
         assert any("injected-parameters" in c["metadata"].get("tags", []) for c in nb["cells"])
     assessment = read_assessment(run_dir / "assessment.json")
@@ -73,6 +74,9 @@ def test_run_on_the_bundled_sample(tmp_path: Path, capsys: pytest.CaptureFixture
     assert facts["inventory.tests.expanded"] == facts["tests.passed"]
     html = (run_dir / "assessment.html").read_text()
     assert "Line coverage" in html and "taskstore/" in html
+    # Findings with file:line evidence, and the never-executed retry path flagged as such.
+    assert assessment.findings and all(f.path for f in assessment.findings if f.line)
+    assert "never executed by the tests" in html
     assert "http://" not in html.replace("http://www.w3.org", "") and "https://" not in html
 
 

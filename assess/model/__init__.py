@@ -17,8 +17,10 @@ from assess.model.coverage import (
     TestRun,
 )
 from assess.model.evidence import EVIDENCE_TYPES, Evidence, register_evidence
+from assess.model.findings import Finding, Severity
 from assess.model.inventory import FileEntry, InventoryData, InventoryEvidence, Ratios, Role, TestCase, TestKind
 from assess.model.outcomes import TestOutcome, TestResult, TestsData, TestsEvidence
+from assess.model.patterns import PatternsData, PatternsEvidence, ScannedFile, Site, register_site
 from assess.model.run import Assessment, EvidenceSummary, Fact, RunInfo, RunParameters, StageResult
 
 __all__ = [
@@ -37,15 +39,21 @@ __all__ = [
     "FileCoverage",
     "FileEntry",
     "FileMetrics",
+    "Finding",
     "Halstead",
     "InventoryData",
     "InventoryEvidence",
     "Model",
+    "PatternsData",
+    "PatternsEvidence",
     "Ratios",
     "RegionCoverage",
     "Role",
     "RunInfo",
     "RunParameters",
+    "ScannedFile",
+    "Severity",
+    "Site",
     "StageResult",
     "Status",
     "TestCase",
@@ -56,4 +64,5 @@ __all__ = [
     "TestsData",
     "TestsEvidence",
     "register_evidence",
+    "register_site",
 ]

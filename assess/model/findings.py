@@ -25,6 +25,8 @@ class Finding(Model):
     """Grade-card category, e.g. ``Reliability Patterns``."""
     severity: Severity
     kind: Literal["problem", "good"]
+    title: str = ""
+    """The rule's short title, e.g. ``Retries without jitter``."""
     path: str | None = None
     """File relative to the target; None for a claim about the whole repository (e.g. no CI workflow)."""
     line: int | None = None

@@ -46,6 +46,13 @@ def register_site(cls: S) -> S:
     return cls
 
 
+def _load_site_types() -> None:
+    """Site kinds are defined beside their extractors; import those modules (once) to read a file."""
+    from assess.patterns import load_extractors
+
+    load_extractors()
+
+
 class ScannedFile(Model):
     path: str
     language: str
@@ -70,6 +77,8 @@ class PatternsData(Model):
         for item in value:
             if isinstance(item, dict):
                 kind = item.get("kind")
+                if isinstance(kind, str) and kind not in SITE_TYPES:
+                    _load_site_types()
                 site_type = SITE_TYPES.get(kind) if isinstance(kind, str) else None
                 if site_type is None:
                     raise ValueError(f"unknown site kind {kind!r}")

@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field
 
 from assess.model.base import SCHEMA_VERSION, Model, Status
+from assess.model.findings import Finding
 
 
 class RunParameters(Model):
@@ -88,9 +89,11 @@ class EvidenceSummary(Model):
 
 
 class Assessment(Model):
-    """The document ``assessment.json`` holds. Grades, findings and the plan come in later versions."""
+    """The document ``assessment.json`` holds. Grades and the plan come in later versions."""
 
     schema_version: int = SCHEMA_VERSION
     run: RunInfo
     evidence: tuple[EvidenceSummary, ...]
     facts: tuple[Fact, ...]
+    findings: tuple[Finding, ...] = ()
+    """What the probes found, problems and good practices, most severe first."""

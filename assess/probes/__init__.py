@@ -99,19 +99,25 @@ def executed(coverage: CoverageData | None, path: str | None, line: int | None, 
     return bool(set(entry.executed_lines).intersection(span))
 
 
+def _sentence(text: str) -> str:
+    text = text.strip()
+    return text if not text or text[-1] in ".!?)" else text + "."
+
+
 def _finding(hit: Hit, rule: Rule, coverage: CoverageData | None) -> Finding:
     site = hit.site
     path = hit.path or (site.path if site else None)
     line = hit.line or (site.line if site else None)
     end = hit.end_line or (site.end_line if site else line)
     tested = executed(coverage, path, line, end)
-    message = render_message(rule.message, hit.details)
+    message = _sentence(render_message(rule.message, hit.details))
     if tested is False and rule.kind == "problem" and path and line:
         message += f" The tests never execute {path}:{line}."
     elif tested is False and rule.kind == "good" and path and line:
         message += f" No test executes it ({path}:{line})."
     return Finding(
-        rule=rule.id, category=rule.category, severity=rule.severity, kind=rule.kind, path=path, line=line,
+        rule=rule.id, category=rule.category, severity=rule.severity, kind=rule.kind, title=rule.title,
+        path=path, line=line,
         end_line=end, snippet=hit.snippet or (site.snippet if site else ""), message=message,
         recommendation=rule.recommendation if rule.kind == "problem" else "",
         effort_hours=rule.effort_hours if rule.kind == "problem" else 0.0, tested=tested,

@@ -19,6 +19,7 @@ from assess.model import (
     CoverageEvidence,
     Evidence,
     Fact,
+    Finding,
     InventoryEvidence,
     TestOutcome,
     TestsEvidence,
@@ -56,6 +57,17 @@ class ReportView:
     assessment: Assessment
     fact_groups: dict[str, list[Fact]]
     tables: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    problems: dict[str, list[Finding]] = field(default_factory=dict)
+    """Problems found, by category (categories in order of their worst problem)."""
+    good: dict[str, list[Finding]] = field(default_factory=dict)
+    """Good practices found, by category."""
+
+
+def _by_category(findings: list[Finding]) -> dict[str, list[Finding]]:
+    groups: dict[str, list[Finding]] = {}
+    for f in findings:  # already most severe first
+        groups.setdefault(f.category, []).append(f)
+    return groups
 
 
 def _coverage_table(ev: CoverageEvidence | None) -> dict[str, Any] | None:
@@ -156,7 +168,13 @@ def build_view(assessment: Assessment, evidence: dict[str, Evidence]) -> ReportV
         "tests": [_tests_table(evidence.get("tests"))],  # type: ignore[arg-type]
         "complexity": [_complexity_table(evidence.get("complexity"))],  # type: ignore[arg-type]
     }
-    return ReportView(assessment, groups, {k: [t for t in v if t] for k, v in tables.items()})
+    return ReportView(
+        assessment,
+        groups,
+        {k: [t for t in v if t] for k, v in tables.items()},
+        problems=_by_category([f for f in assessment.findings if f.kind == "problem"]),
+        good=_by_category([f for f in assessment.findings if f.kind == "good"]),
+    )
 
 
 def render_html(view: ReportView) -> str:
