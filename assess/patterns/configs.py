@@ -73,7 +73,7 @@ def _dockerfile(lines: list[str]) -> list[Instruction]:
         if not pending:
             start = number
         if line.endswith("\\"):
-            pending += line[:-1] + " "
+            pending += line[:-1].rstrip() + " "
             continue
         whole = (pending + line).strip()
         pending = ""
@@ -89,5 +89,13 @@ def _dotenv(lines: list[str]) -> list[Instruction]:
         if not line or line.startswith("#") or "=" not in line:
             continue
         key, _, value = line.removeprefix("export ").partition("=")
-        out.append(Instruction(key.strip(), value.strip().strip("'\""), number))
+        out.append(Instruction(key.strip(), _env_value(value.strip()), number))
     return out
+
+
+def _env_value(raw: str) -> str:
+    """A .env value as dotenv reads it: quoted values end at the closing quote; others at `` #``."""
+    if raw[:1] in {"'", '"'}:
+        end = raw.find(raw[0], 1)
+        return raw[1:end] if end > 0 else raw[1:]
+    return raw.split(" #", 1)[0].strip()

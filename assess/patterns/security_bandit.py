@@ -1,0 +1,223 @@
+"""Bandit's findings as sites: bandit runs once, through its Python API, over the repository's Python sources.
+
+Bandit is driven through ``BanditManager`` (not its command line), over source files only (tests are
+left out: fixtures and asserts there are not the product's security), each under 1 MiB. Its
+logging and progress bar are silenced for the run. Every issue becomes a :class:`BanditSite`
+with bandit's test id, severity, confidence and text; which of them become findings is the
+probe's decision (``assess/probes/security.py``, documented in ``assess/rules/security.toml``).
+
+Two facts are added for the probes, because bandit flags too much for them to be claims as is:
+the literal of a hard-coded password (B105-B107), and for ``random`` calls (B311) and those literals
+the names the value flows into (assignment target, keyword, dict key, or the function that returns it).
+"""
+
+from __future__ import annotations
+
+import ast
+import logging
+import re
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Literal
+
+from assess.model import Role
+from assess.model.patterns import Site, register_site
+from assess.patterns import RepoFiles, register_extractor, snippet
+from assess.patterns.pyast import PythonFile
+
+MAX_BANDIT_BYTES = 1024 * 1024
+MAX_BANDIT_FILES = 5000
+PASSWORD_TESTS = frozenset({"B105", "B106", "B107"})
+RANDOM_TEST = "B311"
+_PASSWORD_TEXT = re.compile(r"^Possible hardcoded password: '(.*)'$", re.DOTALL)
+_QUIET_LOGGERS = ("bandit", "stevedore")
+
+
+@register_site
+class BanditSite(Site):
+    """One issue bandit reported (any severity; the probes choose which become findings)."""
+
+    kind: Literal["security.bandit"] = "security.bandit"
+    test_id: str
+    """Bandit's test id, ``B105``."""
+    test_name: str
+    """Bandit's test name, ``hardcoded_password_string``."""
+    severity: str
+    """Bandit's severity: LOW, MEDIUM or HIGH."""
+    confidence: str
+    """Bandit's confidence: LOW, MEDIUM or HIGH."""
+    text: str
+    """Bandit's message."""
+    cwe: int | None = None
+    literal: str | None = None
+    """For hard-coded passwords (B105-B107): the string literal bandit saw."""
+    flows_into: tuple[str, ...] = ()
+    """For ``random`` calls (B311) and password literals (B105-B107): names the value is given to (variable,
+    keyword, dict key, returning function)."""
+
+
+@contextmanager
+def _quiet() -> Iterator[None]:
+    """Silence bandit's logging (and with it its progress bar, shown only at INFO) for the run."""
+    loggers = [logging.getLogger(name) for name in _QUIET_LOGGERS]
+    saved = [(lg.level, lg.disabled) for lg in loggers]
+    for lg in loggers:
+        lg.setLevel(logging.CRITICAL + 1)
+        lg.disabled = True
+    try:
+        yield
+    finally:
+        for lg, (level, disabled) in zip(loggers, saved, strict=True):
+            lg.setLevel(level)
+            lg.disabled = disabled
+
+
+def _sources(repo: RepoFiles) -> dict[str, str]:
+    """Absolute path -> relative path of the Python source files bandit should read."""
+    out: dict[str, str] = {}
+    for rel in repo.paths():
+        if repo.roles[rel] != Role.SOURCE or not rel.endswith(".py"):
+            continue
+        path = repo.root / rel
+        try:
+            if path.stat().st_size >= MAX_BANDIT_BYTES:
+                continue
+        except OSError:
+            continue
+        out[str(path.resolve())] = rel
+        if len(out) >= MAX_BANDIT_FILES:
+            break
+    return out
+
+
+def run_bandit(paths: list[str]) -> list[Any]:
+    """Bandit's issues (all severities and confidences) for ``paths``; [] if bandit fails."""
+    if not paths:
+        return []
+    try:
+        with _quiet(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # stevedore's deprecation notices while bandit loads its plugins
+            from bandit.core import config as b_config  # type: ignore[import-untyped]
+            from bandit.core import manager as b_manager
+
+            mgr = b_manager.BanditManager(b_config.BanditConfig(), "file", quiet=True)
+            mgr.discover_files(paths)
+            mgr.run_tests()
+            return list(mgr.get_issue_list())
+    except Exception:  # bandit is a tool run on untrusted code: its failure loses its findings, not the scan
+        return []
+
+
+@register_extractor("repo")
+def bandit_sites(repo: RepoFiles) -> Iterator[BanditSite]:
+    sources = _sources(repo)
+    by_file: dict[str, list[Any]] = {}
+    for issue in run_bandit(sorted(sources)):
+        rel = sources.get(str(Path(str(issue.fname)).resolve()))
+        if rel is not None:
+            by_file.setdefault(rel, []).append(issue)
+    for rel, issues in sorted(by_file.items()):
+        parsed = _parse(repo.root / rel, rel)
+        for issue in issues:
+            yield _site(rel, parsed, issue)
+
+
+def _parse(path: Path, rel: str) -> PythonFile | None:
+    try:
+        return PythonFile.parse(rel, path.read_bytes().decode("utf-8-sig", errors="replace"))
+    except (OSError, SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+
+
+def _site(rel: str, parsed: PythonFile | None, issue: Any) -> BanditSite:
+    line = int(issue.lineno)
+    lines = [int(n) for n in (issue.linerange or [line])]
+    end = max([line, *lines])
+    test_id = str(issue.test_id)
+    literal = None
+    if test_id in PASSWORD_TESTS and (m := _PASSWORD_TEXT.match(str(issue.text))):
+        literal = m.group(1)
+    node = _node_at(parsed, line, int(issue.col_offset or 0)) if parsed else None
+    named = test_id == RANDOM_TEST or test_id in PASSWORD_TESTS
+    flows = _flows_into(parsed, node) if parsed and node is not None and named else ()
+    cwe = getattr(getattr(issue, "cwe", None), "id", None)
+    return BanditSite(
+        path=rel, line=line, end_line=end, language="Python",
+        snippet=parsed.snippet(node) if parsed and node is not None else _lines(parsed, line, end),
+        function=parsed.qualname(node) if parsed and node is not None else None,
+        test_id=test_id, test_name=str(issue.test), severity=str(issue.severity), confidence=str(issue.confidence),
+        text=str(issue.text), cwe=cwe if isinstance(cwe, int) and cwe > 0 else None, literal=literal,
+        flows_into=flows,
+    )  # fmt: skip
+
+
+def _lines(parsed: PythonFile | None, line: int, end: int) -> str:
+    return snippet(parsed.lines, line, end) if parsed is not None else ""
+
+
+def _node_at(parsed: PythonFile, line: int, col: int) -> ast.AST | None:
+    """The outermost expression (a call, preferably) that starts at ``line``:``col``."""
+    best: ast.AST | None = None
+    for node in ast.walk(parsed.tree):
+        if getattr(node, "lineno", None) == line and getattr(node, "col_offset", None) == col:
+            if isinstance(node, ast.Call):
+                return node
+            best = best or node
+    return best
+
+
+def _flows_into(parsed: PythonFile, node: ast.AST) -> tuple[str, ...]:
+    """Names a value computed at ``node`` is given to, nearest first.
+
+    Walks up through expressions to the first naming context: a keyword argument (but not
+    ``key=``, which is a sort key function), a dict key, an assignment target, or a ``return``
+    (then the function's name). A lambda passes its value on to where the lambda goes. A local
+    variable that the function returns adds the function's name.
+    """
+    child: ast.AST = node
+    for parent in parsed.ancestors(node):
+        if isinstance(parent, ast.keyword):
+            return (parent.arg,) if parent.arg and parent.arg != "key" else ()
+        if isinstance(parent, ast.Dict):  # bandit points B105 in a dict at the key, B311 at the value
+            key = (
+                child
+                if child in parent.keys
+                else next((k for k, v in zip(parent.keys, parent.values, strict=True) if v is child), None)
+            )
+            if isinstance(key, ast.Constant) and isinstance(key.value, str):
+                return (key.value,)
+        if isinstance(parent, ast.Return | ast.Yield | ast.YieldFrom):
+            fn = parsed.enclosing_function(parent)
+            return (fn.name,) if fn is not None else ()
+        if isinstance(parent, ast.Assign | ast.AnnAssign | ast.AugAssign | ast.NamedExpr):
+            names = _target_names(parent)
+            fn = parsed.enclosing_function(parent)
+            if fn is not None and _returned(fn, names):
+                names = (*names, fn.name)
+            return names
+        if isinstance(parent, ast.stmt):
+            return ()
+        child = parent
+    return ()
+
+
+def _target_names(stmt: ast.Assign | ast.AnnAssign | ast.AugAssign | ast.NamedExpr) -> tuple[str, ...]:
+    targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+    names: list[str] = []
+    for target in targets:
+        for node in ast.walk(target):
+            if isinstance(node, ast.Name):
+                names.append(node.id)
+            elif isinstance(node, ast.Attribute):
+                names.append(node.attr)
+            elif isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant):
+                names.extend([node.slice.value] if isinstance(node.slice.value, str) else [])
+    return tuple(dict.fromkeys(names))
+
+
+def _returned(fn: ast.FunctionDef | ast.AsyncFunctionDef, names: tuple[str, ...]) -> bool:
+    """Whether a ``return`` of ``fn`` uses one of the local ``names``."""
+    returns = [n.value for n in ast.walk(fn) if isinstance(n, ast.Return) and n.value is not None]
+    return any(isinstance(n, ast.Name) and n.id in names for value in returns for n in ast.walk(value))

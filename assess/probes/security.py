@@ -1,0 +1,240 @@
+"""Security probes: bandit's issues mapped to rules, weak randomness for keys, eval, tokens in
+localStorage, credentials in docker-compose and ``.env`` files, secret files readable by everyone,
+and the good practices of bound SQL parameters, input validation and request-size limits.
+
+Which bandit tests become which rule, and why some never do, is written in
+``assess/rules/security.toml`` beside the rules.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+
+from assess.model import Role
+from assess.patterns.security import (
+    ComposeEnvSite,
+    EnvEntrySite,
+    ParamSqlSite,
+    SecretFileSite,
+    SizeLimitSite,
+    ValidatorSite,
+)
+from assess.patterns.security_bandit import BanditSite
+from assess.patterns.security_js import JsEvalSite, JsRandomSite, StorageWriteSite
+from assess.probes import Hit, ProbeInput, register_probe
+
+BANDIT_RULES: dict[str, str] = {
+    "B105": "security.hardcoded-secret", "B106": "security.hardcoded-secret", "B107": "security.hardcoded-secret",
+    "B311": "security.weak-random",
+    "B602": "security.shell-injection", "B604": "security.shell-injection", "B605": "security.shell-injection",
+    "B506": "security.unsafe-yaml",
+    "B301": "security.unsafe-deserialization", "B302": "security.unsafe-deserialization",
+    "B608": "security.sql-injection",
+    "B303": "security.weak-hash", "B324": "security.weak-hash",
+    "B307": "security.eval", "B102": "security.eval",
+}  # fmt: skip
+"""Bandit test id -> specific rule. Any other MEDIUM/HIGH issue goes to the catch-all rules."""
+
+BANDIT_NEVER = frozenset({"B113", "B104", "B310", "B403", "B607"})
+"""Never findings: B113 (timeouts: the reliability rules), B104 (binding 0.0.0.0 is how containers
+serve), B310 (an "audit this" note on every urlopen), B403 (importing pickle; the load call is the
+hazard), B607 (a partial executable path is not injection)."""
+
+LEVELS = {"LOW": 0, "MEDIUM": 1, "HIGH": 2}
+NEEDS_LEVEL = {"security.shell-injection": "MEDIUM"}
+"""Specific rules that skip bandit's LOW-severity variant (a literal command run through a shell)."""
+
+_WORD = re.compile(r"[A-Z]+(?=[A-Z][a-z]|\d|\b|_)|[A-Z]?[a-z]+|\d+|[A-Z]+")
+
+TOKEN_WORDS = frozenset({
+    "id", "ids", "uid", "uuid", "guid", "token", "tokens", "apikey", "secret", "secrets", "password", "passwd",
+    "pwd", "passphrase", "nonce", "salt", "otp", "pin", "session", "sid", "csrf", "xsrf", "invite", "verifier",
+    "signature", "hmac",
+})  # fmt: skip
+"""Words in a name that make a random value key material ("key" counts only with another word: api_key)."""
+
+STORAGE_WORDS = frozenset({"token", "tokens", "jwt", "auth", "session", "access", "refresh", "bearer", "credential",
+                           "credentials", "password", "secret", "apikey", "sid"})  # fmt: skip
+SECRET_KEY_WORDS = frozenset({"password", "passwd", "pwd", "secret", "token", "key", "apikey", "credential",
+                              "credentials", "passphrase"})  # fmt: skip
+NOT_SECRET_VALUES = frozenset({"bearer", "basic", "token", "password", "secret", "none", "null", "true", "false",
+                               "yes", "no", "on", "off"})  # fmt: skip
+_EXAMPLE_ENV = re.compile(r"(example|sample|template|dist|defaults?)(\.env)?$", re.IGNORECASE)
+
+
+def words(name: str) -> list[str]:
+    """``sessionToken`` / ``SESSION_TOKEN`` / ``session-token`` -> ["session", "token"]."""
+    return [w.lower() for w in _WORD.findall(name)]
+
+
+def token_like(names: Iterable[str]) -> str | None:
+    """The first name that says it holds key material, or None."""
+    for name in names:
+        ws = words(name)
+        if TOKEN_WORDS.intersection(ws) or (len(ws) > 1 and "key" in ws and "sort" not in ws):
+            return name
+    return None
+
+
+def looks_secret(value: str) -> bool:
+    """Whether a literal could be a real credential: not empty, a placeholder, a reference, URL, header, field name."""
+    v = value.strip()
+    if len(v) < 4 or re.search(r"\s", v) or v.lower() in NOT_SECRET_VALUES:
+        return False
+    if v.startswith(("$", "/", "./", "~/", "<")) or "{{" in v or re.fullmatch(r"[xX*.\-_#]+", v):
+        return False
+    if "://" in v:
+        return bool(re.search(r"://[^/@\s:]*:[^/@\s]+@", v))  # only with a password inside
+    if re.fullmatch(r"X-[\w\-]+|([A-Z][a-z]+-)+[A-Z][a-z]+", v) or re.fullmatch(r"your[_\-].*|.*[_\-]here", v, re.I):
+        return False
+    return not (re.fullmatch(r"[a-z]+([_.][a-z]+)*", v) and SECRET_KEY_WORDS.intersection(words(v)))
+
+
+def secret_key(key: str, value: str | None) -> bool:
+    """Whether an environment entry holds a credential: a secret-sounding name (last word) or a URL with a password."""
+    if value is None or not looks_secret(value):
+        return False
+    ws = words(key)
+    if ws and ws[-1] in SECRET_KEY_WORDS and not {"public", "publishable"}.intersection(ws):
+        return True
+    return bool(re.search(r"://[^/@\s:]*:[^/@\s]+@", value))
+
+
+def _password_like(site: BanditSite) -> bool:
+    """A literal that could be a credential, not given to a name that is only the word "pass" ({"pass": "skips"})."""
+    return looks_secret(site.literal or "") and not any(words(n) == ["pass"] for n in site.flows_into)
+
+
+def _source(given: ProbeInput, path: str) -> bool:
+    return given.patterns.role_of(path) in (Role.SOURCE, None)
+
+
+# --- bandit ------------------------------------------------------------------------------
+
+
+@register_probe(*sorted(set(BANDIT_RULES.values()) | {"security.bandit", "security.bandit-high"}))
+def bandit_findings(given: ProbeInput) -> Iterator[Hit]:
+    for site in given.patterns.of(BanditSite):
+        if site.test_id in BANDIT_NEVER or not _source(given, site.path):
+            continue
+        rule = BANDIT_RULES.get(site.test_id)
+        details = {"test_id": site.test_id, "test_name": site.test_name, "text": site.text.rstrip("."),
+                   "severity": site.severity.lower(), "confidence": site.confidence.lower()}  # fmt: skip
+        if rule == "security.hardcoded-secret" and not _password_like(site):
+            continue
+        if rule == "security.weak-random":
+            if (name := token_like(site.flows_into)) is None:
+                continue
+            details["name"] = name
+        if rule is None:
+            if LEVELS.get(site.severity, 0) < LEVELS["MEDIUM"]:
+                continue
+            high = site.severity == "HIGH" and site.confidence == "HIGH"
+            rule = "security.bandit-high" if high else "security.bandit"
+        elif LEVELS.get(site.severity, 0) < LEVELS[NEEDS_LEVEL.get(rule, "LOW")]:
+            continue
+        yield Hit(rule, site=site, details=details)
+
+
+# --- Python good practices ---------------------------------------------------------------
+
+
+@register_probe("security.parameterized-sql")
+def parameterized_sql(given: ProbeInput) -> Iterator[Hit]:
+    """One finding per function (or module): its first query run with bound parameters."""
+    seen: set[tuple[str, str | None]] = set()
+    for site in given.patterns.of(ParamSqlSite):
+        if (site.path, site.function) in seen or not _source(given, site.path):
+            continue
+        seen.add((site.path, site.function))
+        yield Hit("security.parameterized-sql", site=site,
+                  details={"where": site.function or "module code", "placeholder": site.placeholder})  # fmt: skip
+
+
+@register_probe("security.input-validation")
+def input_validation(given: ProbeInput) -> Iterator[Hit]:
+    """A ``validate*`` function that rejects input on at least two type, length or membership checks."""
+    for site in given.patterns.of(ValidatorSite):
+        checked = {"type", "length", "membership"}.intersection(site.checks)
+        if site.rejections >= 2 and checked and _source(given, site.path):
+            details = {"name": site.name, "rejections": site.rejections, "checks": ", ".join(site.checks)}
+            yield Hit("security.input-validation", site=site, details=details)
+
+
+@register_probe("security.request-size-limit")
+def request_size_limit(given: ProbeInput) -> Iterator[Hit]:
+    for site in given.patterns.of(SizeLimitSite):
+        if _source(given, site.path):
+            yield Hit("security.request-size-limit", site=site,
+                      details={"mechanism": site.mechanism, "limit": site.limit})  # fmt: skip
+
+
+# --- JavaScript / TypeScript -------------------------------------------------------------
+
+
+@register_probe("security.js-weak-random")
+def js_weak_random(given: ProbeInput) -> Iterator[Hit]:
+    for site in given.patterns.of(JsRandomSite):
+        if (name := token_like(site.flows_into)) is not None and _source(given, site.path):
+            yield Hit("security.js-weak-random", site=site, details={"name": name})
+
+
+@register_probe("security.js-eval")
+def js_eval(given: ProbeInput) -> Iterator[Hit]:
+    """Only code built at run time: ``eval("...")`` of a plain literal injects nothing."""
+    for site in given.patterns.of(JsEvalSite):
+        if not site.literal and _source(given, site.path):
+            yield Hit("security.js-eval", site=site, details={"form": site.form})
+
+
+@register_probe("security.token-in-localstorage")
+def token_in_localstorage(given: ProbeInput) -> Iterator[Hit]:
+    for site in given.patterns.of(StorageWriteSite):
+        key_words, value_words = set(words(site.key)), set(words(site.value.split(".")[-1]))
+        token = STORAGE_WORDS.intersection(key_words) or {"token", "jwt"}.intersection(value_words)
+        if token and _source(given, site.path):
+            yield Hit("security.token-in-localstorage", site=site, details={"key": site.key})
+
+
+# --- configuration -----------------------------------------------------------------------
+
+
+@register_probe("security.compose-hardcoded-credential")
+def compose_credentials(given: ProbeInput) -> Iterator[Hit]:
+    for site in given.patterns.of(ComposeEnvSite):
+        if secret_key(site.key, site.value) and given.patterns.role_of(site.path) == Role.CONFIG:
+            yield Hit("security.compose-hardcoded-credential", site=site,
+                      details={"key": site.key, "service": site.service})  # fmt: skip
+
+
+def _env_secrets(given: ProbeInput) -> dict[str, list[EnvEntrySite]]:
+    """Secret entries with values in committed env files that are not examples, by path."""
+    out: dict[str, list[EnvEntrySite]] = {}
+    for site in given.patterns.of(EnvEntrySite):
+        name = site.path.rsplit("/", 1)[-1]
+        if _EXAMPLE_ENV.search(name) or given.patterns.role_of(site.path) != Role.CONFIG:
+            continue
+        if secret_key(site.key, site.value):
+            out.setdefault(site.path, []).append(site)
+    return out
+
+
+@register_probe("security.committed-env-file")
+def committed_env_file(given: ProbeInput) -> Iterator[Hit]:
+    """One finding per file, at its first secret entry."""
+    for entries in _env_secrets(given).values():
+        keys = [e.key for e in entries]
+        shown = ", ".join(keys[:5]) + (" ..." if len(keys) > 5 else "")
+        yield Hit("security.committed-env-file", site=entries[0], details={"count": len(keys), "keys": shown})
+
+
+@register_probe("security.world-readable-secret")
+def world_readable_secret(given: ProbeInput) -> Iterator[Hit]:
+    """Env files count only when they hold a secret value; keys and secrets files count by their name."""
+    env_secrets = _env_secrets(given)
+    for site in given.patterns.of(SecretFileSite):
+        if site.mode & 0o004 and (site.what != "env file" or site.path in env_secrets):
+            yield Hit(
+                "security.world-readable-secret", site=site, details={"what": site.what, "mode": f"{site.mode:04o}"}
+            )
