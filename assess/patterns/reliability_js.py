@@ -1,11 +1,12 @@
 """Reliability sites in JavaScript and TypeScript (the same site types as :mod:`assess.patterns.reliability`).
 
-Names are resolved through ``import``/``require`` bindings, so ``retry`` is p-retry or cockatiel only
-when it was imported from there. Library defaults taken into account: p-retry retries 10 times with
-factor 2 and no randomisation; async-retry randomises by default; axios-retry waits 0 ms unless
-``retryDelay`` is set (``exponentialDelay`` adds up to 20 % random delay); cockatiel's
-``ExponentialBackoff`` uses decorrelated jitter unless given ``noJitterGenerator``; axios and fetch have
-no timeout; express-rate-limit keeps its counters in memory unless given a ``store``.
+This module reads a file's import bindings (:class:`JsFile`) and finds retries; outbound calls are in
+:mod:`assess.patterns.reliability_js_clients`, breakers, bulkheads, rate limiters and POST handlers in
+:mod:`assess.patterns.reliability_js_guards`. Names are resolved through ``import``/``require`` bindings,
+so ``retry`` is p-retry or cockatiel only when it was imported from there. Library defaults taken into
+account: p-retry retries 10 times with factor 2 and no randomisation; async-retry randomises by default;
+axios-retry waits 0 ms unless ``retryDelay`` is set (``exponentialDelay`` adds up to 20 % random delay);
+cockatiel's ``ExponentialBackoff`` uses decorrelated jitter unless given ``noJitterGenerator``.
 """
 
 from __future__ import annotations
@@ -17,23 +18,7 @@ from tree_sitter import Node
 
 from assess.model.patterns import Site
 from assess.patterns import register_extractor
-from assess.patterns.reliability import (
-    ATTEMPT_NAME,
-    BOUND_NAME,
-    CREATES,
-    IDEMPOTENCY,
-    LIMITER_NAME,
-    WEBHOOK,
-    Backoff,
-    BreakerSite,
-    BulkheadSite,
-    DbClientSite,
-    DependencyCallSite,
-    HttpCallSite,
-    PostHandlerSite,
-    RateLimiterSite,
-    RetrySite,
-)
+from assess.patterns.reliability import ATTEMPT_NAME, BOUND_NAME, Backoff, RetrySite
 from assess.patterns.scripts import ScriptFile
 
 FUNCS = {"function_declaration", "function_expression", "arrow_function", "method_definition", "function",
@@ -141,6 +126,18 @@ class JsFile:
             "path": self.f.path, "line": line, "end_line": line if one_line else end, "language": self.f.language,
             "snippet": snippet, "function": self.f.enclosing_function(node),
         }  # fmt: skip
+
+
+_LAST: dict[str, JsFile] = {}
+
+
+def js_file(f: ScriptFile) -> JsFile:
+    """The :class:`JsFile` for ``f``, built once: the three reliability extractors read each file in turn."""
+    last = _LAST.get("file")
+    if last is None or last.f is not f:
+        last = JsFile(f)
+        _LAST["file"] = last
+    return last
 
 
 def keys(js: JsFile, node: Node | None) -> dict[str, Node] | None:
@@ -330,294 +327,7 @@ def retries(js: JsFile) -> Iterator[RetrySite]:
             yield site
 
 
-# --- circuit breakers, bulkheads -------------------------------------------------------------------
-
-
-def _hand_written_breaker(js: JsFile, cls: Node) -> bool:
-    text = js.text(cls)
-    states = {s.lower().replace("-", "_") for s in re.findall(r"\b(HALF[-_]?OPEN|OPEN|CLOSED)\b", text, re.I)}
-    counter = re.search(r"\w*fail\w*\s*(\+\+|\+=)", text, re.I)
-    named = re.search(r"circuit|breaker", js.text(cls.child_by_field_name("name")), re.I)
-    return bool(counter) and ((bool(named) and len(states) >= 2) or len(states) == 3)
-
-
-def _chain_root(js: JsFile, call: Node) -> Binding | None:
-    node: Node | None = call
-    while node is not None and node.type in {"call_expression", "member_expression"}:
-        node = node.child_by_field_name("function") or node.child_by_field_name("object")
-    return js.resolve(node)
-
-
-def breakers_and_bulkheads(js: JsFile) -> Iterator[Site]:
-    for call, b in calls(js):
-        prop = js.last_name(js.callee(call))
-        root = _chain_root(js, call) if b is None else b
-        args = js.args(call)
-        if (b == ("opossum", "default") and call.type == "new_expression") or (
-                root and root[0] == "cockatiel" and prop == "circuitBreaker"):  # fmt: skip
-            yield BreakerSite(mechanism=(b or root or ("",))[0], **js.site(call, one_line=True))
-        elif (b == ("p-limit", "default") or (root and root[0] == "cockatiel" and prop == "bulkhead")) and args:
-            yield BulkheadSite(
-                mechanism=(b or root or ("",))[0], limit=js.text(args[0]), **js.site(call, one_line=True)
-            )
-        elif b in {("bottleneck", "default"), ("p-queue", "default")} and args:
-            opts = keys(js, args[0]) or {}
-            limit = opts.get("maxConcurrent") or opts.get("concurrency")
-            if limit is not None:
-                yield BulkheadSite(mechanism=b[0], limit=js.text(limit), **js.site(call, one_line=True))
-    for n in js.nodes:
-        if n.type in {"class_declaration", "class"} and n.child_by_field_name("name") and _hand_written_breaker(js, n):
-            yield BreakerSite(mechanism="hand-written", **js.site(n, one_line=True))
-
-
-# --- HTTP and database clients ---------------------------------------------------------------------
-
-AXIOS_CONFIG_AT = {"get": 1, "delete": 1, "head": 1, "options": 1, "post": 2, "put": 2, "patch": 2, "request": 0}
-MONGO_KEYS = ("serverSelectionTimeoutMS", "socketTimeoutMS", "connectTimeoutMS", "timeoutMS")
-
-
-def _options_state(js: JsFile, node: Node | None, wanted: tuple[str, ...], absent: str = "missing") -> str:
-    if node is None:
-        return absent
-    opts = keys(js, node)
-    if opts is None:
-        return "unknown"
-    return "set" if any(k in opts for k in wanted) else absent
-
-
-def _axios(js: JsFile, call: Node, b: Binding, defaults: bool) -> HttpCallSite | None:
-    args = js.args(call)
-    fn = js.callee(call)
-    if b[1] == "default" and call.type == "call_expression" and fn is not None and fn.type == "identifier":
-        at = 0  # axios(config)
-    elif b[1] in AXIOS_CONFIG_AT:
-        at = AXIOS_CONFIG_AT[b[1]]
-    elif b[1] == "create":
-        at = 0
-    else:
-        return None
-    state = _options_state(js, args[at] if len(args) > at else None, ("timeout", "signal"))
-    if defaults and state == "missing":
-        state = "default"
-    return HttpCallSite(client="axios", callee=js.text(js.callee(call)), timeout=state, **js.site(call, one_line=True))
-
-
-def http_calls(js: JsFile) -> Iterator[HttpCallSite]:
-    defaults = "defaults.timeout" in js.f.text
-    instances: set[str] = set()
-    for call, b in calls(js):
-        fn = js.callee(call)
-        if call.type == "call_expression" and fn is not None and js.text(fn) == "fetch" and (
-                b is None or b[0] in {"node-fetch", "cross-fetch", "undici"}):  # fmt: skip
-            args = js.args(call)
-            state = _options_state(js, args[1] if len(args) > 1 else None, ("signal", "timeout"))
-            yield HttpCallSite(client="fetch", callee="fetch", timeout=state, **js.site(call, one_line=True))
-        elif b is not None and b[0] == "axios" and (site := _axios(js, call, b, defaults)):
-            if b[1] == "create" and call.parent is not None and call.parent.type == "variable_declarator":
-                instances.add(js.text(call.parent.child_by_field_name("name")))
-            yield site
-        elif (
-            fn is not None and fn.type == "member_expression" and js.text(fn.child_by_field_name("object")) in instances
-        ):
-            yield HttpCallSite(client="axios", callee=js.text(fn), timeout="default", **js.site(call, one_line=True))
-
-
-def _db_site(
-    js: JsFile, call: Node, driver: str, opts: Node | None, wanted: tuple[str, ...], uri: Node | None
-) -> DbClientSite:
-    state = _options_state(js, opts, wanted)
-    if state == "missing" and uri is not None and any(w.lower() in js.text(uri).lower() for w in wanted):
-        state = "set"
-    timeout = None if state == "unknown" else state == "set"
-    return DbClientSite(driver=driver, callee=js.text(js.callee(call)), timeout=timeout, wanted="/".join(wanted),
-                        **js.site(call, one_line=True))  # fmt: skip
-
-
-def db_clients(js: JsFile) -> Iterator[DbClientSite]:
-    for call, b in calls(js):
-        args = js.args(call)
-        if b in {("pg", "Pool"), ("pg", "Client")} and call.type == "new_expression":
-            wanted = ("statement_timeout", "query_timeout", "connectionTimeoutMillis")
-            yield _db_site(js, call, "postgres", args[0] if args else None, wanted, None)
-        elif b in {("mongoose", "connect"), ("mongoose", "createConnection"), ("mongodb", "MongoClient")}:
-            yield _db_site(js, call, "mongodb", args[1] if len(args) > 1 else None, MONGO_KEYS,
-                           args[0] if args else None)  # fmt: skip
-
-
-# --- rate limiters, POST handlers, dependency clients ----------------------------------------------
-
-MAPS = re.compile(r"^new (Map|WeakMap)\b|^\{\s*\}$|^Object\.create\(null\)$")
-
-
-def _memory_state(js: JsFile, scope: Node) -> Node | None:
-    """The first ``new Map()``/``{}`` held by a class (field or ``this.x = ...``) in ``scope``."""
-    for n in everything(scope):
-        value = None
-        if n.type in {"public_field_definition", "field_definition"}:
-            value = n.child_by_field_name("value")
-        elif n.type == "assignment_expression" and js.text(n.child_by_field_name("left")).startswith("this."):
-            value = n.child_by_field_name("right")
-        if value is not None and MAPS.match(js.text(value)):
-            return n
-    return None
-
-
-def rate_limiters(js: JsFile) -> Iterator[RateLimiterSite]:
-    clock = re.compile(r"Date\.now\(\)|performance\.now\(\)|new Date\(\)|getTime\(\)")
-    for call, b in calls(js):
-        args = js.args(call)
-        if b in {("express-rate-limit", "default"), ("express-rate-limit", "rateLimit")}:
-            opts = keys(js, args[0]) if args else {}
-            store = "shared" if opts is None or "store" in opts else "memory"
-            yield RateLimiterSite(name="express-rate-limit", store=store, **js.site(call, one_line=True))
-        elif b is not None and b[0] == "rate-limiter-flexible" and b[1].startswith("RateLimiter"):
-            store = "memory" if b[1] == "RateLimiterMemory" else "shared"
-            yield RateLimiterSite(name=b[1], store=store, **js.site(call, one_line=True))
-    for n in js.nodes:
-        if n.type in {"class_declaration", "class"} and LIMITER_NAME.search(js.text(n.child_by_field_name("name"))):
-            text = js.text(n)
-            if clock.search(text) and "redis" not in text.lower() and (state := _memory_state(js, n)):
-                yield RateLimiterSite(name=js.text(n.child_by_field_name("name")), store="memory",
-                                      **js.site(state, one_line=True))  # fmt: skip
-    if "redis" in js.f.text.lower():
-        return
-    top = [d for s in js.f.tree.root_node.named_children if s.type == "lexical_declaration" for d in s.named_children
-           if d.type == "variable_declarator" and MAPS.match(js.text(d.child_by_field_name("value")))]  # fmt: skip
-    funcs = [n for n in js.nodes if n.type in FUNCS - {"class_declaration", "class"}
-             and LIMITER_NAME.search(_fn_name(js, n)) and clock.search(js.text(n))]  # fmt: skip
-    for d in top:
-        name = js.text(d.child_by_field_name("name"))
-        if any(re.search(rf"\b{re.escape(name)}\b", js.text(fn)) for fn in funcs):
-            yield RateLimiterSite(name=name, store="memory", **js.site(d, one_line=True))
-
-
-def _fn_name(js: JsFile, n: Node) -> str:
-    name = n.child_by_field_name("name")
-    if name is None and n.parent is not None and n.parent.type == "variable_declarator":
-        name = n.parent.child_by_field_name("name")
-    return js.text(name)
-
-
-def _key_use(js: JsFile, scope: Node, s: Node) -> str:
-    for a in js.f.ancestors(s):
-        if a.type == "variable_declarator":
-            name = js.text(a.child_by_field_name("name"))
-            uses = [i for i in everything(scope) if i.type in {"identifier", "shorthand_property_identifier"}
-                    and js.text(i) == name and i.start_byte > a.end_byte]  # fmt: skip
-            return "used" if uses else "ignored"
-        if a.type in {"expression_statement"}:
-            return "ignored" if a.named_children and a.named_children[0].type != "call_expression" else "used"
-        if a.type in {"if_statement", "arguments", "return_statement", "pair"}:
-            return "used"
-    return "used"
-
-
-def _post(js: JsFile, anchor: Node, handler: str, route: str | None, parts: list[Node]) -> PostHandlerSite | None:
-    state, where = "absent", None
-    for p in parts:
-        if p.type in {"identifier", "call_expression"} and "idempot" in js.text(p).lower():
-            state, where = "used", p
-            break
-        strings = [
-            s for s in everything(p) if s.type in {"string", "template_string"} and IDEMPOTENCY.search(js.text(s))
-        ]
-        if strings:
-            state, where = _key_use(js, p, strings[0]), strings[0]
-            break
-    creates = [c for p in parts for c in everything(p) if c.type == "call_expression" and (
-        CREATES.match(js.last_name(js.callee(c))) or re.search(r"\.status\(\s*201\s*\)", js.text(c)))]  # fmt: skip
-    webhook = bool(WEBHOOK.search(route or "") or WEBHOOK.search(handler))
-    if state == "absent" and not creates and not webhook:
-        return None
-    at = where if state == "used" and where is not None else creates[0] if creates else anchor
-    return PostHandlerSite(framework="express" if route is not None else "next", handler=handler, route=route,
-                           creates=bool(creates), webhook=webhook, idempotency=state,
-                           **js.site(at, one_line=True))  # fmt: skip
-
-
-def post_handlers(js: JsFile) -> Iterator[PostHandlerSite]:
-    for n in js.nodes:
-        fn = n.child_by_field_name("function") if n.type == "call_expression" else None
-        if fn is not None and fn.type == "member_expression" and js.text(fn.child_by_field_name("property")) == "post":
-            args = js.args(n)
-            if args and args[0].type in {"string", "template_string"}:
-                route = js.text(args[0]).strip("'\"`")
-                if site := _post(js, n, f"POST {route}", route, args[1:]):
-                    yield site
-        elif _next_post(js, n) and (site := _post(js, n, "POST", None, [n.child_by_field_name("body") or n])):
-            yield site
-
-
-def _next_post(js: JsFile, n: Node) -> bool:
-    """``export async function POST(request)``: a Next.js route handler."""
-    exported = n.parent is not None and n.parent.type == "export_statement"
-    return n.type == "function_declaration" and exported and js.text(n.child_by_field_name("name")) == "POST"
-
-
-DEP_CLIENTS = {("ioredis", "default"): "redis", ("ioredis", "Redis"): "redis", ("redis", "createClient"): "redis",
-               ("kafkajs", "Kafka"): "kafka", ("amqplib", "connect"): "rabbitmq"}  # fmt: skip
-NOT_FALLBACK = re.compile(r"^(await\s+)?(console|log|logger|metrics)\b|sleep|setTimeout|delay\(|Math\.")
-DEP_SKIP = {
-    "connect", "ping", "disconnect", "quit", "on", "once", "off", "createChannel", "producer", "consumer", "close",
-    "duplicate", "multi", "pipeline",
-}  # fmt: skip
-
-
-def _dep_client(b: Binding | None) -> str | None:
-    if b is None:
-        return None
-    if b in DEP_CLIENTS:
-        return DEP_CLIENTS[b]
-    return "aws" if b[0].startswith("@aws-sdk/client-") and b[1].endswith("Client") else None
-
-
-def _js_fallback(js: JsFile, call: Node) -> bool:
-    child = call
-    for a in js.f.ancestors(call):
-        if a.type in FUNCS:
-            return False
-        if a.type == "try_statement" and a.child_by_field_name("body") == child:
-            catch = a.child_by_field_name("handler")
-            body = catch.child_by_field_name("body") if catch is not None else None
-            stmts = [s for s in body.named_children if s.type != "comment"] if body is not None else []
-            acts = [s for s in stmts if s.type == "return_statement" or (
-                s.type in {"expression_statement", "lexical_declaration", "variable_declaration"}
-                and "(" in js.text(s) and not NOT_FALLBACK.search(js.text(s)))]  # fmt: skip
-            return bool(acts) and stmts[-1].type != "throw_statement"
-        child = a
-    return False
-
-
-def dependency_calls(js: JsFile) -> Iterator[DependencyCallSite]:
-    instances: dict[str, str] = {}
-    for call, b in calls(js):
-        client = _dep_client(b)
-        holder = next(
-            (a for a in js.f.ancestors(call) if a.type in {"variable_declarator", "assignment_expression"}), None
-        )
-        if client is None and holder is not None:  # kafka.producer(), conn.createChannel(): the same client
-            fn = js.callee(call)
-            owner = (
-                js.text(fn.child_by_field_name("object")) if fn is not None and fn.type == "member_expression" else ""
-            )
-            client = instances.get(owner) if js.last_name(fn) in {"producer", "consumer", "createChannel"} else None
-        if client is not None and holder is not None:
-            name = holder.child_by_field_name("name") or holder.child_by_field_name("left")
-            instances[js.text(name)] = client
-    for call, _ in calls(js):
-        fn = js.callee(call)
-        if call.type != "call_expression" or fn is None or fn.type != "member_expression":
-            continue
-        owner, verb = js.text(fn.child_by_field_name("object")), js.text(fn.child_by_field_name("property"))
-        if owner in instances and verb not in DEP_SKIP:
-            yield DependencyCallSite(client=instances[owner], callee=f"{owner}.{verb}", instance=owner,
-                                     fallback=_js_fallback(js, call), **js.site(call, one_line=True))  # fmt: skip
-
-
 @register_extractor("script")
 def extract(f: ScriptFile) -> Iterator[Site]:
-    """Every reliability site in one JavaScript or TypeScript file."""
-    js = JsFile(f)
-    for make in (retries, breakers_and_bulkheads, http_calls, db_clients, rate_limiters, post_handlers,
-                 dependency_calls):  # fmt: skip
-        yield from make(js)
+    """Every retry site in one JavaScript or TypeScript file."""
+    yield from retries(js_file(f))
