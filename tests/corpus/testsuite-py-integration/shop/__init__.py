@@ -1,0 +1,5 @@
+"""A tiny shop service."""
+
+
+def price(item):
+    return {"apple": 1.0}.get(item, 0.0)

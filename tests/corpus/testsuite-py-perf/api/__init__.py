@@ -1,0 +1,2 @@
+def parse(raw):
+    return raw.split(",")

@@ -1,0 +1,6 @@
+from api import parse
+
+
+class TimeParse:
+    def time_parse(self):
+        parse("a,b,c")
