@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from assess.patterns import snippet
 
@@ -18,13 +19,16 @@ class PythonFile:
     aliases: dict[str, str] = field(default_factory=dict)
     """Local name -> what it refers to: ``r`` -> ``requests``, ``get`` -> ``requests.get``."""
     parents: dict[ast.AST, ast.AST] = field(default_factory=dict)
+    nodes: list[ast.AST] = field(default_factory=list)
+    """Every node of the tree, in ``ast.walk`` order: walk this instead of the tree again."""
 
     @classmethod
     def parse(cls, path: str, text: str) -> PythonFile:
         """Raises SyntaxError, ValueError or RecursionError when the file does not parse."""
         tree = ast.parse(text, filename=path)
         f = cls(path=path, text=text, tree=tree, lines=text.splitlines())
-        for node in ast.walk(tree):
+        f.nodes = list(ast.walk(tree))
+        for node in f.nodes:
             for child in ast.iter_child_nodes(node):
                 f.parents[child] = node
             if isinstance(node, ast.Import):
@@ -35,10 +39,10 @@ class PythonFile:
                     f.aliases[a.asname or a.name] = f"{node.module}.{a.name}"
         return f
 
-    @property
+    @cached_property
     def imports(self) -> tuple[str, ...]:
         mods: set[str] = set()
-        for node in ast.walk(self.tree):
+        for node in self.nodes:
             if isinstance(node, ast.Import):
                 mods.update(a.name for a in node.names)
             elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
@@ -92,9 +96,16 @@ class PythonFile:
     def in_async(self, node: ast.AST) -> bool:
         return isinstance(self.enclosing_function(node), ast.AsyncFunctionDef)
 
+    @cached_property
+    def _module_calls(self) -> list[tuple[ast.Call, str]]:
+        return [(node, self.call_name(node)) for node in self.nodes if isinstance(node, ast.Call)]
+
     def calls(self, root: ast.AST | None = None) -> Iterator[tuple[ast.Call, str]]:
         """Every call under ``root`` (default: the module) with its resolved dotted name."""
-        for node in ast.walk(root or self.tree):
+        if root is None or root is self.tree:
+            yield from self._module_calls
+            return
+        for node in ast.walk(root):
             if isinstance(node, ast.Call):
                 yield node, self.call_name(node)
 

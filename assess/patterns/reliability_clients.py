@@ -58,7 +58,7 @@ class Instances(dict[tuple[str | None, str], str]):
 def _instances(f: PythonFile, makers: dict[str, str]) -> Instances:
     """Local names (``s``, ``self.session``) bound to a call of one of ``makers``."""
     out = Instances()
-    for node in ast.walk(f.tree):
+    for node in f.nodes:
         pairs: list[tuple[ast.AST, ast.AST | None]] = []
         if isinstance(node, ast.Assign):
             pairs = [(t, node.value) for t in node.targets]
@@ -201,7 +201,7 @@ def _has_fallback(f: PythonFile, call: ast.Call) -> bool:
 def _task_names(f: PythonFile) -> set[str]:
     """Celery tasks: functions decorated ``@app.task``/``@shared_task``, and names imported from a tasks module."""
     out = set()
-    for node in ast.walk(f.tree):
+    for node in f.nodes:
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and any(
             ast.unparse(d).split("(")[0].endswith(("task", "shared_task")) for d in node.decorator_list
         ):

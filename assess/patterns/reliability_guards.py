@@ -56,7 +56,7 @@ def breakers(f: PythonFile) -> Iterator[BreakerSite]:
     for call, name in f.calls():
         if name in BREAKERS:
             yield BreakerSite(mechanism=BREAKERS[name], **site_kw(f, call))
-    for node in ast.walk(f.tree):
+    for node in f.nodes:
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
             for deco in node.decorator_list:
                 if not isinstance(deco, ast.Call) and f.dotted(deco) in BREAKERS:
@@ -137,7 +137,7 @@ def _rl_site(f: PythonFile, node: ast.AST, name: str, store: str) -> RateLimiter
 
 def rate_limiters(f: PythonFile) -> Iterator[RateLimiterSite]:
     uses_redis = any(m.startswith("redis") for m in f.imports)
-    for node in ast.walk(f.tree):
+    for node in f.nodes:
         if isinstance(node, ast.ClassDef) and LIMITER_NAME.search(node.name) and _reads_clock(f, node):
             state = [(t, a) for t, a in _dict_assigns(f, ast.walk(node)) if t.startswith("self.")]
             if state and not _mentions_redis(node):
@@ -259,7 +259,7 @@ def _django_view(f: PythonFile, method: ast.AST) -> bool:
 
 
 def post_handlers(f: PythonFile) -> Iterator[PostHandlerSite]:
-    for node in ast.walk(f.tree):
+    for node in f.nodes:
         if isinstance(node, ast.ClassDef) and any(isinstance(m, ast.FunctionDef) and m.name == "do_POST"
                                                   for m in node.body):  # fmt: skip
             site = _post_site(f, node, "http.server", node.name, None, list(_post_branches(node)))

@@ -171,7 +171,7 @@ def _reads_body(f: PythonFile, fn: ast.AST, after: int) -> bool:
 
 @register_extractor("python")
 def size_limits(f: PythonFile) -> Iterator[SizeLimitSite]:
-    for node in ast.walk(f.tree):
+    for node in f.nodes:
         site: tuple[ast.AST, str, str] | None = None
         if isinstance(node, ast.If) and (limit := _limit_side(node.test)) is not None and _rejects(node.body):
             fn = f.enclosing_function(node)
@@ -214,7 +214,7 @@ def _check_kinds(test: ast.expr) -> set[str]:
 
 @register_extractor("python")
 def validators(f: PythonFile) -> Iterator[ValidatorSite]:
-    for fn in ast.walk(f.tree):
+    for fn in f.nodes:
         if not isinstance(fn, ast.FunctionDef | ast.AsyncFunctionDef) or not fn.name.lstrip("_").startswith("validate"):
             continue
         rejections, checks = 0, set()

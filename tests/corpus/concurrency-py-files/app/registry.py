@@ -36,7 +36,7 @@ class Memo:
     """Single-threaded: no lock, no threads, so check-then-insert is fine."""
 
     def __init__(self):
-        self.values = {}  # expect: durability.unbounded-collection
+        self.values = {}
 
     def get(self, key):
         if key not in self.values:

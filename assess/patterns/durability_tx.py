@@ -1,0 +1,264 @@
+"""Transactions and multi-step writes in Python (sqlite3/DB-API, SQLAlchemy, Django).
+
+In each function the extractor lists, in source order, the database writes (``execute`` of an
+INSERT/UPDATE/DELETE, ORM ``session.add``/``delete``, Django ``objects.create``/``save``, and calls to
+same-class or same-module helpers that do such writes), the commits, and the transaction blocks
+(``with conn:``, ``with session.begin():``, ``with transaction.atomic():``, ``@transaction.atomic``).
+
+- Writes inside a transaction block, or two or more writes followed by one commit, are a transaction:
+  a site for the block's opening line (or the commit) and one per write.
+- A write that follows an earlier write with a commit in between (or two Django autocommit writes
+  outside ``atomic``) is a multi-step write outside a transaction: a crash in between leaves half of it.
+  Writes with no commit in the function are left alone: the caller may commit them together.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Literal
+
+from assess.model.patterns import Site, register_site
+from assess.patterns import register_extractor
+from assess.patterns.errors import own_nodes
+from assess.patterns.pyast import PythonFile
+
+
+@register_site
+class TransactionSite(Site):
+    kind: Literal["durability-transaction"] = "durability-transaction"
+    role: Literal["open", "commit", "write"]
+    """The statement that opens (or, for commit-style transactions, commits) it, or one write inside it."""
+    how: str
+    writes: int
+    """How many write statements the transaction holds."""
+    open_line: int
+
+
+@register_site
+class MultiWriteSite(Site):
+    """The second of two writes that are not in one transaction; ``first_line`` is the earlier write."""
+
+    kind: Literal["durability-multi-write"] = "durability-multi-write"
+    first_line: int
+    write: str
+    reason: str
+
+
+DML = re.compile(r"^\s*(INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+FROM|REPLACE\s+INTO|UPSERT|MERGE\s+INTO)\b", re.I)
+SESSION_WRITES = {
+    "add",
+    "add_all",
+    "delete",
+    "merge",
+    "bulk_save_objects",
+    "bulk_insert_mappings",
+    "bulk_update_mappings",
+}
+DJANGO_WRITES = {"create", "bulk_create", "get_or_create", "update_or_create", "update", "delete", "bulk_update"}
+TX_CALLS = {"begin", "begin_nested", "transaction", "atomic"}
+CONNECTION_NAME = re.compile(r"^_*(conn|connection|con|cx|db|database|dbconn|db_conn|sqlite_conn)$")
+
+
+EventKind = Literal["write", "commit", "write+commit"]
+
+
+@dataclass
+class Event:
+    kind: EventKind
+    node: ast.AST
+    tx: ast.AST | None
+    what: str
+    autocommit: bool = False
+
+
+def _sql_text(f: PythonFile, node: ast.expr, consts: dict[str, str]) -> str:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.JoinedStr):
+        return "".join(v.value for v in node.values if isinstance(v, ast.Constant) and isinstance(v.value, str))
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        return _sql_text(f, node.left, consts)
+    if isinstance(node, ast.Name):
+        return consts.get(node.id, "")
+    if isinstance(node, ast.Call) and f.call_name(node).endswith("text") and node.args:
+        return _sql_text(f, node.args[0], consts)
+    return ""
+
+
+def _string_constants(f: PythonFile) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for node in f.nodes:
+        if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)):
+            continue
+        if isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
+            out[node.targets[0].id] = node.value.value
+    return out
+
+
+class _Analysis:
+    def __init__(self, f: PythonFile) -> None:
+        self.f = f
+        self.consts = _string_constants(f)
+        self.django = any(m.split(".")[0] == "django" for m in f.imports)
+        self.helpers: dict[tuple[str | None, str], EventKind] = {}
+        for func in (n for n in f.nodes if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)):
+            kinds = {k for c in own_nodes(func) if isinstance(c, ast.Call) and (k := self._direct(c)[0])}
+            if "write" in kinds:
+                cls = self._class_of(func)
+                self.helpers[(cls, func.name)] = "write+commit" if "commit" in kinds else "write"
+
+    def _class_of(self, func: ast.AST) -> str | None:
+        parent = self.f.parents.get(func)
+        return parent.name if isinstance(parent, ast.ClassDef) else None
+
+    def _direct(self, call: ast.Call) -> tuple[EventKind | None, str, bool]:
+        """(write/commit/None, description, autocommit) for a call, without following helpers."""
+        if not isinstance(call.func, ast.Attribute):
+            return None, "", False
+        method, receiver = call.func.attr, self.f.dotted(call.func.value) or ast.unparse(call.func.value)
+        if method == "commit":
+            return "commit", f"{receiver}.commit()", False
+        if method in {"execute", "executemany"} and call.args:
+            arg = call.args[0]
+            if (core := self._core_statement(arg)) is not None:
+                return "write", core, False
+            if m := DML.match(_sql_text(self.f, arg, self.consts)):
+                return "write", " ".join(m.group(1).split()).upper(), False
+        last = receiver.rsplit(".", 1)[-1].lower()
+        if method in SESSION_WRITES and ("session" in last or last in {"db", "sess"}):
+            return "write", f"{receiver}.{method}()", False
+        if self.django and ((".objects" in receiver and method in DJANGO_WRITES) or method in {"save", "delete"}):
+            return "write", f"{receiver}.{method}()", True
+        return None, "", False
+
+    def _core_statement(self, node: ast.expr) -> str | None:
+        """``insert(T).values(...)`` / ``table.delete().where(...)``: a SQLAlchemy Core write, or None."""
+        while isinstance(node, ast.Call):
+            name = self.f.call_name(node) or ast.unparse(node.func)
+            if name.rsplit(".", 1)[-1] in {"insert", "update", "delete"}:
+                return f"{name}()"
+            node = node.func.value if isinstance(node.func, ast.Attribute) else node.func
+        return None
+
+    def classify(self, call: ast.Call, cls: str | None) -> tuple[EventKind | None, str, bool]:
+        kind, what, auto = self._direct(call)
+        if kind is not None:
+            return kind, what, auto
+        func = call.func
+        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == "self":
+            helper = self.helpers.get((cls, func.attr))
+        elif isinstance(func, ast.Name):
+            helper = self.helpers.get((None, func.id))
+        else:
+            helper = None
+        return (helper, f"{ast.unparse(func)}()", False) if helper else (None, "", False)
+
+    def tx_context(self, stmt: ast.With | ast.AsyncWith) -> str | None:
+        for item in stmt.items:
+            e = item.context_expr
+            if isinstance(e, ast.Call) and isinstance(e.func, ast.Attribute | ast.Name):
+                name = self.f.call_name(e) or ast.unparse(e.func)
+                if name.rsplit(".", 1)[-1] in TX_CALLS:
+                    return f"{name}()"
+            elif isinstance(e, ast.Name | ast.Attribute):
+                text = ast.unparse(e)
+                if CONNECTION_NAME.match(text.rsplit(".", 1)[-1]):
+                    return f"with {text}"
+        return None
+
+    def events(self, func: ast.FunctionDef | ast.AsyncFunctionDef) -> tuple[list[Event], dict[ast.AST, str]]:
+        cls = self._class_of(func)
+        opened: dict[ast.AST, str] = {}
+        out: list[Event] = []
+        atomic = next((d for d in func.decorator_list if ast.unparse(d).split("(")[0].endswith("atomic")), None)
+        if atomic is not None:
+            opened[atomic] = ast.unparse(atomic)
+        self._visit(func.body, atomic, cls, opened, out)
+        return out, opened
+
+    def _visit(self, body: list[ast.stmt], tx: ast.AST | None, cls: str | None, opened: dict[ast.AST, str],
+               out: list[Event]) -> None:  # fmt: skip
+        for stmt in body:
+            if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                continue
+            inner = tx
+            if isinstance(stmt, ast.With | ast.AsyncWith) and (how := self.tx_context(stmt)):
+                opened[stmt], inner = how, stmt
+            blocks = [
+                getattr(stmt, name)
+                for name in ("body", "orelse", "finalbody")
+                if isinstance(getattr(stmt, name, None), list)
+            ]
+            blocks += [h.body for h in getattr(stmt, "handlers", [])] + [c.body for c in getattr(stmt, "cases", [])]
+            nested = {id(s) for block in blocks for s in block}
+            calls = [n for n in own_nodes(stmt) if isinstance(n, ast.Call) and not self._inside(n, nested, stmt)]
+            for call in sorted(calls, key=lambda c: (c.lineno, c.col_offset)):
+                kind, what, auto = self.classify(call, cls)
+                if kind is not None:
+                    out.append(Event(kind, call, tx, what, auto))
+            for block in blocks:
+                self._visit(block, inner, cls, opened, out)
+
+    def _inside(self, node: ast.AST, nested: set[int], stop: ast.AST) -> bool:
+        """Whether ``node`` belongs to one of the nested statements (visited with its own block)."""
+        for a in self.f.ancestors(node):
+            if a is stop:
+                return False
+            if id(a) in nested:
+                return True
+        return False
+
+
+def _site(f: PythonFile, node: ast.AST) -> dict[str, object]:
+    line = getattr(node, "lineno", 1)
+    return {"path": f.path, "line": line, "end_line": getattr(node, "end_lineno", None) or line,
+            "language": "Python", "snippet": f.snippet(node), "function": f.qualname(node)}  # fmt: skip
+
+
+def _transactions(f: PythonFile, events: list[Event], opened: dict[ast.AST, str]) -> Iterator[Site]:
+    for block, how in opened.items():
+        writes = [e for e in events if e.tx is block and e.kind != "commit"]
+        if not writes:
+            continue
+        line = getattr(block, "lineno", 1)
+        yield TransactionSite(**_site(f, block), role="open", how=how, writes=len(writes), open_line=line)
+        for e in writes:
+            yield TransactionSite(**_site(f, e.node), role="write", how=how, writes=len(writes), open_line=line)
+    group: list[Event] = []
+    for e in (e for e in events if e.tx is None and not e.autocommit):
+        if e.kind == "commit" and len(group) >= 2:
+            line = getattr(e.node, "lineno", 1)
+            yield TransactionSite(**_site(f, e.node), role="commit", how=e.what, writes=len(group), open_line=line)
+            for w in group:
+                yield TransactionSite(**_site(f, w.node), role="write", how=e.what, writes=len(group), open_line=line)
+        group = [] if e.kind != "write" else [*group, e]
+
+
+def _split_writes(f: PythonFile, events: list[Event]) -> Iterator[Site]:
+    outside = [e for e in events if e.tx is None]
+    first: Event | None = None
+    committed = False
+    for e in outside:
+        if e.kind == "commit":
+            committed = first is not None
+            continue
+        if first is not None and (committed or (e.autocommit and first.autocommit)):
+            reason = "a commit between them" if committed else "each autocommits"
+            yield MultiWriteSite(**_site(f, e.node), first_line=getattr(first.node, "lineno", 1), write=e.what,
+                                 reason=reason)  # fmt: skip
+            return
+        if first is None:
+            first = e
+        committed = committed or e.kind == "write+commit"
+
+
+@register_extractor("python")
+def transactions(f: PythonFile) -> Iterator[Site]:
+    analysis = _Analysis(f)
+    for func in (n for n in f.nodes if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)):
+        events, opened = analysis.events(func)
+        yield from _transactions(f, events, opened)
+        yield from _split_writes(f, events)

@@ -1,0 +1,196 @@
+"""Error handling in JavaScript/TypeScript: catch blocks that swallow, critical startup whose failure
+is swallowed, ``class XError extends Error`` hierarchies, and errors thrown in a catch with or without
+``{ cause }``. Site types live in :mod:`assess.patterns.errors`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Literal
+
+import tree_sitter
+
+from assess.model.patterns import Site
+from assess.patterns import register_extractor
+from assess.patterns.errors import ExceptionClassSite, RaiseSite, SwallowSite, explanatory
+from assess.patterns.scripts import ScriptFile
+
+FUNCTIONS = {
+    "function_declaration", "function_expression", "function", "arrow_function", "method_definition",
+    "generator_function_declaration", "generator_function",
+}  # fmt: skip
+LOG_OBJECTS = re.compile(r"^(console|logger|log|logging|this\.(logger|log)|this\.#?logger)$")
+CRITICAL_CALL = re.compile(
+    r"^(\$?connect|connectDb|connectDB|connectToDatabase|createConnection|createPool|initDb|initDB|initDatabase|"
+    r"initSchema|initStorage|migrate\w*|runMigrations|createTables?)$"
+)
+GENERIC_INIT = re.compile(r"^(init|initialize|initialise|open|sync|start|load)$")
+DB_RECEIVER = re.compile(r"db|database|datasource|sequelize|mongo|prisma|knex|pool|persist|storage|store|repo", re.I)
+STARTUP_FUNCTION = re.compile(r"main|start|init|setup|boot|bootstrap|listen|serve", re.I)
+
+
+def walk(node: tree_sitter.Node) -> Iterator[tree_sitter.Node]:
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        yield n
+        stack.extend(reversed(n.named_children))
+
+
+def own_nodes(node: tree_sitter.Node) -> Iterator[tree_sitter.Node]:
+    """Nodes under ``node`` that run with it, not inside nested functions."""
+    stack = list(reversed(node.named_children))
+    while stack:
+        n = stack.pop()
+        if n.type in FUNCTIONS:
+            continue
+        yield n
+        stack.extend(reversed(n.named_children))
+
+
+def callee(f: ScriptFile, call: tree_sitter.Node) -> tuple[str, str]:
+    """(receiver text, function name) of a call: ``db.connect()`` -> ("db", "connect")."""
+    fn = call.child_by_field_name("function")
+    if fn is None:
+        return "", ""
+    if fn.type == "member_expression":
+        obj, prop = fn.child_by_field_name("object"), fn.child_by_field_name("property")
+        return (f.node_text(obj) if obj else ""), (f.node_text(prop) if prop else "")
+    return "", f.node_text(fn)
+
+
+def _is_log_statement(f: ScriptFile, stmt: tree_sitter.Node) -> bool:
+    if stmt.type != "expression_statement" or not stmt.named_children:
+        return False
+    expr = stmt.named_children[0]
+    if expr.type == "await_expression" and expr.named_children:
+        expr = expr.named_children[0]
+    if expr.type != "call_expression":
+        return False
+    receiver, _ = callee(f, expr)
+    return bool(LOG_OBJECTS.match(receiver))
+
+
+def _swallow_action(f: ScriptFile, block: tree_sitter.Node) -> Literal["empty", "log", "continue"] | None:
+    statements = [s for s in block.named_children if s.type != "comment"]
+    if not statements:
+        return "empty"
+    kinds = set()
+    for stmt in statements:
+        if stmt.type == "continue_statement":
+            kinds.add("continue")
+        elif stmt.type == "empty_statement":
+            continue
+        elif _is_log_statement(f, stmt):
+            kinds.add("log")
+        else:
+            return None
+    return "log" if "log" in kinds else "continue"
+
+
+def _critical_call(f: ScriptFile, try_node: tree_sitter.Node) -> str | None:
+    func = f.enclosing_function(try_node)
+    if func is not None and not STARTUP_FUNCTION.search(func.rsplit(".", 1)[-1]):
+        return None
+    body = try_node.child_by_field_name("body")
+    if body is None:
+        return None
+    for node in own_nodes(body):
+        if node.type != "call_expression":
+            continue
+        receiver, name = callee(f, node)
+        generic = GENERIC_INIT.match(name) or re.search(r"migrat", receiver, re.I)
+        if CRITICAL_CALL.match(name) or (generic and DB_RECEIVER.search(receiver)):
+            return f"{receiver}.{name}" if receiver else name
+    return None
+
+
+def _swallows(f: ScriptFile) -> Iterator[SwallowSite]:
+    for node in walk(f.tree.root_node):
+        if node.type != "catch_clause":
+            continue
+        block = node.child_by_field_name("body")
+        action = _swallow_action(f, block) if block is not None else None
+        if block is None or action is None:
+            continue
+        param = node.child_by_field_name("parameter")
+        statements = [s for s in block.named_children if s.type != "comment"]
+        drop = statements[0] if statements else node
+        critical = _critical_call(f, node.parent) if node.parent is not None else None
+        line, end = f.span(node)
+        yield SwallowSite(
+            path=f.path, line=line, end_line=end, language=f.language, snippet=f.snippet(node),
+            function=f.enclosing_function(node), caught=f.node_text(param) if param else "any", broad=True,
+            action=action, drop_line=f.span(drop)[0], critical_call=critical,
+            explained=any(c.type == "comment" and explanatory(f.node_text(c)) for c in block.named_children),
+        )  # fmt: skip
+
+
+def _classes(f: ScriptFile) -> Iterator[ExceptionClassSite]:
+    for node in walk(f.tree.root_node):
+        if node.type not in {"class_declaration", "class", "abstract_class_declaration"}:
+            continue
+        name = node.child_by_field_name("name")
+        heritage = next((c for c in node.named_children if c.type == "class_heritage"), None)
+        if name is None or heritage is None:
+            continue
+        m = re.search(r"extends\s+([\w$.]+)", f.node_text(heritage))
+        if m is None:
+            continue
+        line = f.span(node)[0]
+        yield ExceptionClassSite(
+            path=f.path, line=line, end_line=line, language=f.language, snippet=f.lines[line - 1].strip(),
+            function=f.enclosing_function(node), name=f.node_text(name), bases=(m.group(1).rsplit(".", 1)[-1],),
+        )  # fmt: skip
+
+
+def _catch_of(node: tree_sitter.Node) -> tree_sitter.Node | None:
+    parent = node.parent
+    while parent is not None:
+        if parent.type == "catch_clause":
+            return parent
+        if parent.type in FUNCTIONS:
+            return None
+        parent = parent.parent
+    return None
+
+
+def _cause(f: ScriptFile, new: tree_sitter.Node, param: str | None) -> Literal["chained", "missing"] | None:
+    """``chained`` with ``{ cause }``; None when the caught error is passed on as an argument."""
+    args = new.child_by_field_name("arguments")
+    for arg in args.named_children if args is not None else []:
+        if arg.type == "object" and re.search(r"(^|[{,\s])cause\b", f.node_text(arg)):
+            return "chained"
+        if param is not None and arg.type == "identifier" and f.node_text(arg) == param:
+            return None
+    return "missing"
+
+
+def _throws(f: ScriptFile) -> Iterator[RaiseSite]:
+    for node in walk(f.tree.root_node):
+        if node.type != "throw_statement" or not node.named_children:
+            continue
+        new = node.named_children[0]
+        catch = _catch_of(node)
+        if new.type != "new_expression" or catch is None:
+            continue
+        param_node = catch.child_by_field_name("parameter")
+        param = f.node_text(param_node) if param_node is not None and param_node.type == "identifier" else None
+        cause = _cause(f, new, param)
+        if cause is None or (cause == "missing" and param is None):
+            continue
+        ctor = new.child_by_field_name("constructor")
+        line, end = f.span(node)
+        yield RaiseSite(
+            path=f.path, line=line, end_line=end, language=f.language, snippet=f.snippet(node),
+            function=f.enclosing_function(node), exception=f.node_text(ctor) if ctor else "Error", cause=cause,
+            handler_line=f.span(catch)[0],
+        )  # fmt: skip
+
+
+@register_extractor("script")
+def error_handling_js(f: ScriptFile) -> Iterator[Site]:
+    yield from _swallows(f)
+    yield from _classes(f)
+    yield from _throws(f)

@@ -1,0 +1,2 @@
+class StorageError(RuntimeError):  # expect: errors.error-hierarchy
+    pass
