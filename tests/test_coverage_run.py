@@ -14,9 +14,12 @@ import pytest
 
 from assess.collectors.coverage import collect_coverage
 from assess.collectors.testrun import TestSetupError, parse_test_command
-from assess.model import Status
+from assess.model import CoverageCounts, Status
 
 from .conftest import CALC_PROJECT, write_files
+
+COUNTS_STUB = CoverageCounts(statements=1, covered_lines=1, missing_lines=0, percent_lines=100.0, percent_covered=100.0)
+"""Counts for tests that need a CoverageData but not its numbers."""
 
 
 def tree_digest(root: Path) -> dict[str, str]:

@@ -56,3 +56,39 @@ def test_unparsable_files_are_recorded_not_raised(tmp_path: Path):
     assert not by_path["bad.py"].parsed and "SyntaxError" in by_path["bad.py"].error
     assert not by_path["bad.yml"].parsed and not by_path["bad.json"].parsed
     assert by_path["ok.py"].parsed
+
+
+BILLION_LAUGHS = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+    f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join(['*' + chr(97 + i)] * 9)}]\n" for i in range(12)
+)
+
+
+def test_yaml_alias_bombs_are_refused_not_expanded():
+    with pytest.raises(ValueError, match="YAML aliases"):
+        ConfigFile.parse("bomb.yml", "yaml", BILLION_LAUGHS)
+
+
+HOSTILE_FILES: dict[str, bytes] = {
+    "deep.py": b"x = " + b"[" * 5000 + b"]" * 5000 + b"\n",
+    "latin1.py": b"s = '\xe9t\xe9'\n",
+    "nul.py": b"x = 1\x00\n",
+    "empty.py": b"",
+    "only_comment.ts": b"// nothing\n",
+    "broken.ts": b"function (((( {\n",
+    "deep.json": b"[" * 100_000 + b"]" * 100_000,
+    "bomb.yml": BILLION_LAUGHS.encode(),
+    "scalar.yml": b"just a string\n",
+    "list.yml": b"- 1\n- 2\n",
+    "Dockerfile": b"\\\n\\\n",
+    ".env": b"=novalue\nKEY\n",
+    "weird.toml": b"[[a]]\n[a]\n",
+}
+
+
+def test_nothing_in_a_target_crashes_the_scan(tmp_path: Path):
+    for name, content in HOSTILE_FILES.items():
+        (tmp_path / name).write_bytes(content)
+    data, warnings = scan(tmp_path)
+    assert warnings == [], warnings  # no extractor failed on any of them
+    unparsed = {f.path for f in data.files if not f.parsed}
+    assert {"deep.json", "bomb.yml", "weird.toml"} <= unparsed

@@ -49,6 +49,7 @@ class ConfigFile:
         f = cls(path=path, format=fmt, text=text, lines=text.splitlines())
         try:
             if fmt == "yaml":
+                _check_aliases(text)
                 f.documents = [d for d in yaml.safe_load_all(text) if d is not None]
             elif fmt == "json":
                 f.documents = [json.loads(text)]
@@ -61,6 +62,16 @@ class ConfigFile:
         except (yaml.YAMLError, json.JSONDecodeError, tomllib.TOMLDecodeError, RecursionError) as err:
             raise ValueError(" ".join(str(err).split())[:300]) from err
         return f
+
+
+MAX_YAML_ALIASES = 100
+"""More aliases than this, and walking the documents could take for ever ("billion laughs")."""
+
+
+def _check_aliases(text: str) -> None:
+    aliases = sum(1 for event in yaml.parse(text) if isinstance(event, yaml.AliasEvent))
+    if aliases > MAX_YAML_ALIASES:
+        raise ValueError(f"{aliases} YAML aliases (more than {MAX_YAML_ALIASES}): not expanded")
 
 
 def _dockerfile(lines: list[str]) -> list[Instruction]:
