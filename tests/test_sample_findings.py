@@ -67,3 +67,22 @@ def test_practice_is_found_at_its_line(expect: dict[str, object]):
     assert any(f.line == line for f in matches), (
         f"{expect['rule']} not found at {practice['file']}:{line}; found at {[f.line for f in matches]}"
     )
+
+
+@pytest.mark.slow
+def test_untested_retry_path_is_reported_as_never_executed(tmp_path: Path):
+    """The answer key's 'notifier-retry-path-untested': the retry findings say the tests never run them."""
+    from assess.collectors import CollectContext
+    from assess.collectors.coverage import collect_coverage
+    from assess.model import RunParameters
+
+    ctx = CollectContext(RunParameters(target=str(sample_target()), timeout_s=300), tmp_path)
+    coverage = collect_coverage(ctx)
+    assert coverage.status is Status.OK, coverage.reason
+    data, _ = scan(sample_target())
+    found = run_probes({"patterns": PatternsEvidence(status=Status.OK, data=data), "coverage": coverage})
+    retries = [f for f in found if f.path == "taskstore/notify.py" and f.rule.startswith("reliability.retry")]
+    assert retries and all(f.tested is False for f in retries)
+    assert all("The tests never execute taskstore/notify.py:" in f.message for f in retries if f.kind == "problem")
+    # ... while code the tests do run says so: the store's transaction is executed.
+    assert any(f.rule == "durability.transaction" and f.tested is True for f in found)
