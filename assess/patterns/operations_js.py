@@ -1,0 +1,360 @@
+"""Operations facts in JavaScript and TypeScript: health routes, servers, SIGTERM handlers, logging, telemetry.
+
+Express/Fastify/Koa/Hapi routes (``app.get('/health', handler)``), NestJS ``@Get('health')``
+methods and ``req.url === '/health'`` branches of a bare ``http.createServer`` are health
+endpoints; the site types and vocabulary come from :mod:`assess.patterns.operations`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import tree_sitter
+
+from assess.model.patterns import Site
+from assess.patterns import register_extractor
+from assess.patterns.operations import (
+    HEADER_NAMES,
+    PATHLIKE,
+    HealthEndpointSite,
+    PrintLoggingSite,
+    ProbeKind,
+    RequestIdSite,
+    ServeSite,
+    ServiceSite,
+    SignalHandlerSite,
+    StructuredLoggingSite,
+    TelemetrySite,
+    health_route,
+    is_dependency_call,
+)
+from assess.patterns.scripts import ScriptFile
+
+Node = tree_sitter.Node
+
+FUNCTIONS = {"arrow_function", "function_expression", "function", "function_declaration", "method_definition"}
+RESPONDER_OBJECTS = frozenset({"res", "reply", "response", "ctx", "h", "c"})
+ROUTE_METHODS = frozenset({"get", "all", "head", "use"})
+APP_FACTORIES = {
+    "express": "express app", "Koa": "Koa app", "Fastify": "Fastify app", "fastify": "Fastify app",
+    "createServer": "http server", "http.createServer": "http server", "https.createServer": "http server",
+    "NestFactory.create": "NestJS app", "Hapi.server": "Hapi server", "Hapi.Server": "Hapi server",
+}  # fmt: skip
+FACTORY_CALLEE = "^(" + "|".join(sorted(n.replace(".", r"\\.") for n in APP_FACTORIES)) + ")$"
+SERVER_NAMES = frozenset({"app", "server", "httpServer", "fastify", "api"})
+SHUTDOWN_LIBRARIES = ("@godaddy/terminus", "http-terminator", "stoppable", "lightship", "close-with-grace")
+LOGGER_LIBRARIES = frozenset({"pino", "winston", "bunyan", "log4js", "loglevel", "signale", "consola", "tslog"})
+CLI_LIBRARIES = frozenset({"commander", "yargs", "meow", "@oclif/core", "cac", "minimist"})
+METRICS_LIBRARIES = ("prom-client", "hot-shots", "node-statsd", "statsd-client", "@opentelemetry/sdk-metrics",
+                     "express-prom-bundle", "@opentelemetry/exporter-prometheus")  # fmt: skip
+TRACING_LIBRARIES = (
+    "@opentelemetry/sdk-trace", "@opentelemetry/sdk-node", "@opentelemetry/instrumentation",
+    "@opentelemetry/auto-instrumentations", "dd-trace", "jaeger-client", "zipkin", "elastic-apm-node",
+)  # fmt: skip
+SIGNALS = re.compile(r"\bSIG(TERM|INT|HUP|QUIT)\b")
+
+
+def _site(f: ScriptFile, cls: type[Site], node: Node, **fields: object) -> Site:
+    line, end = f.span(node)
+    return cls(path=f.path, line=line, end_line=end, language=f.language, snippet=f.snippet(node),
+               function=f.enclosing_function(node), **fields)  # fmt: skip
+
+
+def _walk(node: Node) -> Iterator[Node]:
+    """``node`` and its descendants in source order."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        stack.extend(reversed(current.children))
+
+
+def _string(f: ScriptFile, node: Node | None) -> str | None:
+    if node is not None and node.type == "string":
+        return f.node_text(node)[1:-1]
+    return None
+
+
+STATEMENTS = frozenset({"lexical_declaration", "variable_declaration", "public_field_definition", "field_definition"})
+SCOPES = frozenset({"function_declaration", "class_declaration", "method_definition", "class_body", "program"})
+
+
+def _statement(node: Node) -> Node:
+    """The statement holding ``node`` (or the expression body of an arrow function); ``node`` when there is none."""
+    current = node
+    while current.parent is not None and current.type not in SCOPES:
+        if current.type.endswith("statement") or current.type in STATEMENTS or current.parent.type == "arrow_function":
+            return current
+        current = current.parent
+    return node
+
+
+def _callee(f: ScriptFile, call: Node) -> str:
+    fn = call.child_by_field_name("function") or call.child_by_field_name("constructor")
+    return "" if fn is None else re.sub(r"\s+", "", f.node_text(fn))
+
+
+def _handler(f: ScriptFile, body: Node) -> tuple[Node, bool, tuple[str, ...]]:
+    """(node for the finding, deep?, dependency calls) for a handler function or statement block."""
+    checks: list[tuple[Node, str]] = []
+    answer: Node | None = None
+    for node in _walk(body):
+        if node.type == "call_expression":
+            name = _callee(f, node)
+            head = re.split(r"[.(\[]", name, maxsplit=1)[0]
+            if head in RESPONDER_OBJECTS:
+                answer = answer or node
+            elif is_dependency_call(name):
+                checks.append((node, name))
+        elif node.type == "return_statement" or (
+            node.type == "assignment_expression" and f.node_text(node).startswith(("ctx.body", "ctx.status"))
+        ):
+            answer = answer or node
+    if checks:
+        return checks[0][0], True, tuple(dict.fromkeys(c for _, c in checks))
+    if answer is None:
+        inner = body.child_by_field_name("body") if body.type in FUNCTIONS else body
+        answer = (
+            next(iter(inner.named_children), inner) if inner is not None and inner.type == "statement_block" else inner
+        )
+    return answer or body, False, ()
+
+
+def _functions(f: ScriptFile) -> dict[str, Node]:
+    """Functions by name: ``function health()``, ``const health = () => ...``."""
+    out: dict[str, Node] = {}
+    for node in _walk(f.tree.root_node):
+        if node.type == "function_declaration" and (name := node.child_by_field_name("name")) is not None:
+            out.setdefault(f.node_text(name), node)
+        elif node.type == "variable_declarator":
+            value, name = node.child_by_field_name("value"), node.child_by_field_name("name")
+            if value is not None and name is not None and value.type in FUNCTIONS:
+                out.setdefault(f.node_text(name), value)
+    return out
+
+
+ROUTE_QUERY = """((call_expression function: (member_expression property: (property_identifier) @p)
+  arguments: (arguments . (string) @route)) @c (#match? @p "^(get|all|head|use)$"))"""
+
+
+Endpoint = tuple[str, ProbeKind, Node | None, Node]
+"""Route, kind, handler (None when it is defined in another module) and the node that declares the route."""
+
+
+def _route_calls(f: ScriptFile) -> Iterator[Endpoint]:
+    """``app.get('/health', handler)``: route, kind and the handler (None when defined elsewhere)."""
+    defs: dict[str, Node] | None = None
+    for match in f.matches(ROUTE_QUERY):
+        route = _string(f, match["route"][0])
+        kind = health_route(route) if route else None
+        args = match["c"][0].child_by_field_name("arguments")
+        if route is None or kind is None or args is None:
+            continue
+        last = args.named_children[-1]
+        if len(args.named_children) < 2 or last.type not in {*FUNCTIONS, "identifier", "member_expression"}:
+            continue  # axios.get('/health') calls a health endpoint; it does not define one
+        if last.type == "identifier":
+            defs = _functions(f) if defs is None else defs
+        handler = last if last.type in FUNCTIONS else (defs or {}).get(f.node_text(last))
+        yield route, kind, handler, match["c"][0]
+
+
+def _decorated_routes(f: ScriptFile) -> Iterator[Endpoint]:
+    """NestJS: ``@Controller('health')`` and ``@Get('ready')`` on a method."""
+    if "@Get" not in f.text and "@All" not in f.text and "@Head" not in f.text:
+        return
+    for method in f.captures("(method_definition) @m").get("m", []):
+        verb = _decorator_path(f, method, {"Get", "Head", "All"})
+        if verb is None:
+            continue
+        cls = next((a for a in f.ancestors(method) if a.type == "class_declaration"), None)
+        prefix = _decorator_path(f, cls, {"Controller"}) if cls is not None else None
+        route = "/" + "/".join(p.strip("/") for p in (prefix or "", verb) if p.strip("/"))
+        if kind := health_route(route):
+            yield route, kind, method, method
+
+
+def _decorator_path(f: ScriptFile, node: Node, names: set[str]) -> str | None:
+    decorators: list[Node] = [c for c in node.children if c.type == "decorator"]
+    sibling = node.prev_named_sibling
+    while sibling is not None and sibling.type == "decorator":
+        decorators.append(sibling)
+        sibling = sibling.prev_named_sibling
+    if node.parent is not None and node.parent.type == "export_statement":
+        decorators.extend(c for c in node.parent.children if c.type == "decorator")
+    for deco in decorators:
+        call = next((c for c in deco.named_children if c.type == "call_expression"), None)
+        if call is None or _callee(f, call) not in names:
+            continue
+        args = call.child_by_field_name("arguments")
+        first = args.named_children[0] if args is not None and args.named_children else None
+        return _string(f, first) or ""
+    return None
+
+
+def _branch_routes(f: ScriptFile) -> Iterator[Endpoint]:
+    """``if (req.url === '/health') {...}`` and ``case '/health':`` in a plain http server."""
+    for node in f.captures("(if_statement) @i (switch_case) @s").get("i", []):
+        condition = node.child_by_field_name("condition")
+        for cmp in _walk(condition) if condition is not None else ():
+            if cmp.type != "binary_expression" or f.node_text(cmp.child_by_field_name("operator") or cmp) not in {
+                "===",
+                "==",
+            }:
+                continue
+            sides = [cmp.child_by_field_name("left"), cmp.child_by_field_name("right")]
+            pathlike = any(s is not None and PATHLIKE.search(f.node_text(s)) for s in sides)
+            for side in sides:
+                text = _string(f, side)
+                if text is not None and (kind := health_route(text, bare=pathlike)):
+                    yield text, kind, node.child_by_field_name("consequence"), node
+    for case in f.captures("(switch_case) @s").get("s", []):
+        text = _string(f, case.child_by_field_name("value"))
+        if text is not None and (kind := health_route(text)):
+            yield text, kind, case, case
+
+
+def _health(f: ScriptFile) -> Iterator[Site]:
+    seen: set[int] = set()
+    for route, kind, handler, declared in [*_route_calls(f), *_decorated_routes(f), *_branch_routes(f)]:
+        if handler is None:  # the handler lives in another module: an endpoint we cannot judge
+            yield _site(f, HealthEndpointSite, _statement(declared), route=route, probe=kind, deep=None)
+            continue
+        node, deep, checks = _handler(f, handler)
+        anchor = _statement(node)
+        if anchor.start_byte not in seen:
+            seen.add(anchor.start_byte)
+            yield _site(f, HealthEndpointSite, anchor, route=route, probe=kind, deep=deep, checks=checks)
+
+
+def _calls(f: ScriptFile, callee: str) -> list[Node]:
+    """Calls (and ``new``) whose callee's text matches the regular expression ``callee``."""
+    source = (
+        f'([(call_expression function: (_) @fn) (new_expression constructor: (_) @fn)] @c (#match? @fn "{callee}"))'
+    )
+    return sorted(f.captures(source).get("c", []), key=lambda n: n.start_byte)
+
+
+def _servers(f: ScriptFile) -> Iterator[Site]:
+    apps: set[str] = set()
+    for call in _calls(f, FACTORY_CALLEE):
+        name = _callee(f, call)
+        if name in APP_FACTORIES:
+            yield _site(f, ServiceSite, call, how=APP_FACTORIES[name])
+            decl = (
+                call.parent.parent
+                if call.parent is not None and call.parent.type == "await_expression"
+                else call.parent
+            )
+            if decl is not None and decl.type == "variable_declarator" and (n := decl.child_by_field_name("name")):
+                apps.add(f.node_text(n))
+    for call in _calls(f, r"\\.listen$"):
+        fn, args = call.child_by_field_name("function"), call.child_by_field_name("arguments")
+        if fn is None or fn.type != "member_expression" or args is None or not args.named_children:
+            continue
+        obj, prop = fn.child_by_field_name("object"), fn.child_by_field_name("property")
+        if prop is None or obj is None or f.node_text(prop) != "listen":
+            continue
+        if obj.type in {"call_expression", "new_expression"} or f.node_text(obj) in apps | SERVER_NAMES:
+            yield _site(f, ServeSite, _statement(call), how=f"{f.node_text(obj)[:40]}.listen", handles_signals=False)
+
+
+def _signals(f: ScriptFile) -> Iterator[Site]:
+    for call in _calls(f, r"^(process\\.(on|once|addListener|prependListener)|app\\.enableShutdownHooks)$"):
+        name = _callee(f, call)
+        args = call.child_by_field_name("arguments")
+        if name == "app.enableShutdownHooks":
+            yield _site(f, SignalHandlerSite, call, signals=("SIGTERM",), mechanism="NestJS shutdown hooks")
+        if name not in {"process.on", "process.once", "process.addListener", "process.prependListener"} or not args:
+            continue
+        first = args.named_children[0] if args.named_children else None
+        scope = first
+        if first is not None and first.type == "identifier":  # for (const s of ['SIGTERM', ...]) process.on(s, ...)
+            scope = next((a for a in f.ancestors(call) if a.type in {"for_in_statement", "call_expression"}), first)
+        found = sorted({f"SIG{m}" for m in SIGNALS.findall(f.node_text(scope))}) if scope is not None else []
+        if found:
+            yield _site(f, SignalHandlerSite, _statement(call), signals=tuple(found), mechanism=name)
+    for imp in _imports(f):
+        if (module := _module(f, imp)) and module.startswith(SHUTDOWN_LIBRARIES):
+            yield _site(f, SignalHandlerSite, imp, signals=("SIGTERM",), mechanism=module)
+
+
+def _imports(f: ScriptFile) -> list[Node]:
+    """Import statements and ``require('x')`` declarations, in line order."""
+    nodes = f.captures("(import_statement) @i").get("i", [])
+    for call in f.captures('(call_expression function: (identifier) @f (#eq? @f "require")) @c').get("c", []):
+        nodes.append(_statement(call))
+    return sorted(nodes, key=lambda n: n.start_byte)
+
+
+def _module(f: ScriptFile, node: Node) -> str:
+    match = re.search(r"""(?:from\s*|require\s*\(\s*|import\s*)['"]([^'"]+)['"]""", f.node_text(node))
+    return match.group(1) if match else ""
+
+
+def _prints(f: ScriptFile) -> Iterator[Site]:
+    modules = set(f.imports)
+    has_logger = bool(modules & LOGGER_LIBRARIES) or any(
+        m.startswith(".") and m.endswith(("/logger", "/log")) for m in modules
+    )
+    if not has_logger or modules & CLI_LIBRARIES:
+        return
+    for call in _calls(f, r"^console\\."):
+        args = call.child_by_field_name("arguments")
+        first = args.named_children[0] if args is not None and args.named_children else None
+        if first is not None and (first.type in {"string", "template_string"} or first.type == "binary_expression"):
+            yield _site(f, PrintLoggingSite, _statement(call), call=_callee(f, call))
+
+
+def _logging_and_telemetry(f: ScriptFile) -> Iterator[Site]:
+    modules = set(f.imports)
+    for call in _calls(
+        f, r"^(pino|pino\\.default|require\\(.pino.\\)|(winston\\.)?format\\.json|bunyan\\.createLogger)$"
+    ):
+        name = _callee(f, call)
+        library = (
+            "pino" if "pino" in modules and name in {"pino", "pino.default", "require('pino')", 'require("pino")'}
+            else "winston json format" if "winston" in modules and name in {"winston.format.json", "format.json"}
+            else "bunyan" if "bunyan" in modules and name == "bunyan.createLogger"
+            else None
+        )  # fmt: skip
+        if library:
+            yield _site(f, StructuredLoggingSite, call, library=library)
+            break
+    seen: set[str] = set()
+    for imp in _imports(f):
+        module, text = _module(f, imp), f.node_text(imp)
+        signals = []
+        if module.startswith(METRICS_LIBRARIES) or (module == "@opentelemetry/api" and re.search(r"\bmetrics\b", text)):
+            signals.append("metrics")
+        if module.startswith(TRACING_LIBRARIES) or (module == "@opentelemetry/api" and re.search(r"\btrace\b", text)):
+            signals.append("tracing")
+        for signal in signals:
+            if signal not in seen:
+                seen.add(signal)
+                yield _site(f, TelemetrySite, imp, signal=signal, library=module)
+
+
+def _request_ids(f: ScriptFile) -> Iterator[Site]:
+    header = "(?i)^(" + "|".join(sorted(HEADER_NAMES)) + ")$"
+    for node in sorted(
+        f.captures(f'((string_fragment) @s (#match? @s "{header}"))').get("s", []), key=lambda n: n.start_byte
+    ):
+        if f.node_text(node).lower() in HEADER_NAMES:
+            yield _site(f, RequestIdSite, _statement(node), header=f.node_text(node))
+            return
+    for node in f.captures('((property_identifier) @p (#eq? @p "genReqId"))').get("p", []):
+        if f.node_text(node) == "genReqId":
+            yield _site(f, RequestIdSite, _statement(node), header="genReqId")
+            return
+
+
+@register_extractor("script")
+def operations_script(f: ScriptFile) -> Iterator[Site]:
+    yield from _health(f)
+    yield from _servers(f)
+    yield from _signals(f)
+    yield from _prints(f)
+    yield from _logging_and_telemetry(f)
+    yield from _request_ids(f)

@@ -1,0 +1,4 @@
+import { NodeSDK } from '@opentelemetry/sdk-node'; // expect: observability.tracing
+
+export const sdk = new NodeSDK({ serviceName: 'billing' });
+sdk.start();
