@@ -45,9 +45,15 @@ def build_assessment(run_dir: Path) -> tuple[Assessment, dict[str, Evidence]]:
     """The assessment of the run in ``run_dir``. Raises ModelFileError when run.json is unreadable."""
     run: RunInfo = read_run_info(run_dir / "run.json")
     evidence, summaries = load_evidence(run_dir)
-    return Assessment(
-        run=run, evidence=tuple(summaries), facts=facts(evidence), findings=run_probes(evidence)
-    ), evidence
+    try:
+        findings = run_probes(evidence)
+    except Exception as err:  # a probe bug must not cost the user the whole report
+        findings = ()
+        reason = f"the probes failed ({type(err).__name__}: {err}); no findings"
+        summaries.append(
+            EvidenceSummary(kind="probes", status=Status.ERROR, path="evidence/patterns.json", reason=reason)
+        )
+    return Assessment(run=run, evidence=tuple(summaries), facts=facts(evidence), findings=findings), evidence
 
 
 def write_outputs(run_dir: Path) -> Assessment:

@@ -58,3 +58,19 @@ def test_fmt():
     assert fmt(79.56043956, "%") == "79.6%"
     assert fmt(2.5, "s") == "2.50 s"
     assert fmt(3) == "3"
+
+
+def test_a_failing_probe_costs_the_findings_not_the_report(tmp_path: Path, monkeypatch):
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    Pipeline(RunParameters(target=str(tmp_path)), run_dir).write_info()
+
+    def broken(_evidence):
+        raise KeyError("rule.missing")
+
+    monkeypatch.setattr("assess.assessment.run_probes", broken)
+    assessment = write_outputs(run_dir)
+    assert assessment.findings == ()
+    (summary,) = [e for e in assessment.evidence if e.kind == "probes"]
+    assert summary.status.value == "error" and "KeyError" in summary.reason
+    assert (run_dir / "assessment.html").exists()

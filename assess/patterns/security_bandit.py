@@ -99,7 +99,7 @@ def run_bandit(paths: list[str]) -> list[Any]:
     try:
         with _quiet(), warnings.catch_warnings():
             warnings.simplefilter("ignore")  # stevedore's deprecation notices while bandit loads its plugins
-            from bandit.core import config as b_config  # type: ignore[import-untyped]
+            from bandit.core import config as b_config
             from bandit.core import manager as b_manager
 
             mgr = b_manager.BanditManager(b_config.BanditConfig(), "file", quiet=True)
