@@ -16,6 +16,9 @@ from assess.model import RunParameters
 
 MakeRepo = Callable[..., Path]
 
+collect_ignore = ["corpus"]
+"""The labelled corpus holds small repositories whose test files are data for the probes, not tests."""
+
 
 def write_files(root: Path, files: dict[str, str | bytes]) -> None:
     for rel, content in files.items():
