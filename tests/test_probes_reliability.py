@@ -479,3 +479,21 @@ def test_odd_scripts_do_not_crash(tmp_path: Path, text: str) -> None:
     path.write_text(text, encoding="utf-8")
     _, warnings = scan(tmp_path)
     assert not [w for w in warnings if "reliability" in w]
+
+
+# Look-alikes met on real code (requests 2.31, click 8.1): neither is a retry.
+REAL_CODE_LOOKALIKES = [
+    ("requests' default adapter: Retry(0) means no retries",
+     "from urllib3.util.retry import Retry\n\nclass A:\n    def __init__(self):\n        self.max_retries = Retry(0, read=False)\n"),
+    ("click's pager: waiting again after Ctrl-C is not retrying a failure",
+     "def pager(c):\n    while True:\n        try:\n            c.wait()\n        except KeyboardInterrupt:\n            pass\n"
+     "        else:\n            break\n"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("title", "source"), REAL_CODE_LOOKALIKES, ids=[t for t, _ in REAL_CODE_LOOKALIKES])
+def test_real_code_lookalikes_are_not_retries(tmp_path, title, source):
+    (tmp_path / "mod.py").write_text(source)
+    data, _ = scan(tmp_path)
+    findings = run_probes({"patterns": PatternsEvidence(status=Status.OK, data=data)})
+    assert not [f for f in findings if f.rule.startswith("reliability.retry")], title

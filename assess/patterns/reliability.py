@@ -160,8 +160,8 @@ def _backoff(f: PythonFile, call: ast.Call) -> RetrySite:
 
 def _urllib3(f: PythonFile, call: ast.Call) -> RetrySite | None:
     total = call.args[0] if call.args else keyword(call, "total")
-    if isinstance(total, ast.Constant) and total.value is False:
-        return None  # Retry(False): retries switched off
+    if isinstance(total, ast.Constant) and (total.value is False or total.value == 0):
+        return None  # Retry(False) / Retry(0): retries switched off (requests' default adapter)
     bounded = None if is_none(total) else True
     factor = keyword(call, "backoff_factor")
     no_factor = factor is None or (isinstance(factor, ast.Constant) and not factor.value)
@@ -233,9 +233,19 @@ def _retry_try(loop: ast.For | ast.AsyncFor | ast.While) -> ast.Try | None:
             continue
         success = [n for n in shallow([*node.body, *node.orelse]) if isinstance(n, ast.Return | ast.Break)]
         calls = [n for n in shallow(node.body) if isinstance(n, ast.Call)]
-        if success and calls and any(_falls_through(h) for h in node.handlers):
+        if success and calls and any(_falls_through(h) and not _control_flow_only(h) for h in node.handlers):
             return node
     return None
+
+
+CONTROL_FLOW_EXCEPTIONS = {"KeyboardInterrupt", "SystemExit", "GeneratorExit", "StopIteration", "StopAsyncIteration"}
+
+
+def _control_flow_only(handler: ast.ExceptHandler) -> bool:
+    """A handler for Ctrl-C and the like: going round again after it is not retrying a failure."""
+    caught = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type] if handler.type else []
+    names = {n.id if isinstance(n, ast.Name) else n.attr if isinstance(n, ast.Attribute) else "" for n in caught}
+    return bool(names) and names <= CONTROL_FLOW_EXCEPTIONS
 
 
 def names_read(node: ast.AST) -> set[str]:
