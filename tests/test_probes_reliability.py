@@ -483,12 +483,17 @@ def test_odd_scripts_do_not_crash(tmp_path: Path, text: str) -> None:
 
 # Look-alikes met on real code (requests 2.31, click 8.1): neither is a retry.
 REAL_CODE_LOOKALIKES = [
-    ("requests' default adapter: Retry(0) means no retries",
-     "from urllib3.util.retry import Retry\n\nclass A:\n    def __init__(self):\n        self.max_retries = Retry(0, read=False)\n"),
-    ("click's pager: waiting again after Ctrl-C is not retrying a failure",
-     "def pager(c):\n    while True:\n        try:\n            c.wait()\n        except KeyboardInterrupt:\n            pass\n"
-     "        else:\n            break\n"),
-]  # fmt: skip
+    (
+        "requests' default adapter: Retry(0) means no retries",
+        "from urllib3.util.retry import Retry\n\n"
+        "class A:\n    def __init__(self):\n        self.max_retries = Retry(0, read=False)\n",
+    ),
+    (
+        "click's pager: waiting again after Ctrl-C is not retrying a failure",
+        "def pager(c):\n    while True:\n        try:\n            c.wait()\n"
+        "        except KeyboardInterrupt:\n            pass\n        else:\n            break\n",
+    ),
+]
 
 
 @pytest.mark.parametrize(("title", "source"), REAL_CODE_LOOKALIKES, ids=[t for t, _ in REAL_CODE_LOOKALIKES])
