@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import tomllib
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import PurePosixPath
 from typing import Any, Literal
 
@@ -42,6 +43,19 @@ class ConfigFile:
     instructions: list[Instruction] = field(default_factory=list)
     """Dockerfile instructions, or ``KEY=value`` lines of a .env file (keyword = key)."""
     lines: list[str] = field(default_factory=list)
+
+    @cached_property
+    def yaml_nodes(self) -> list[yaml.Node]:
+        """The YAML documents as node trees, where every key and value keeps its line (``start_mark``).
+
+        Empty for other formats. Parsed once per file, for every extractor that needs line numbers.
+        """
+        if self.format != "yaml":
+            return []
+        try:
+            return [d for d in yaml.compose_all(self.text, Loader=yaml.SafeLoader) if d is not None]
+        except (yaml.YAMLError, RecursionError):
+            return []
 
     @classmethod
     def parse(cls, path: str, fmt: Format, text: str) -> ConfigFile:

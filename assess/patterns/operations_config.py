@@ -132,10 +132,7 @@ def _site(f: ConfigFile, cls: type[Site], line: int, **fields: object) -> Site:
 
 
 def _yaml(f: ConfigFile) -> Iterator[Site]:
-    try:
-        docs = [d for d in yaml.compose_all(f.text, Loader=yaml.SafeLoader) if d is not None]
-    except (yaml.YAMLError, RecursionError):
-        return
+    docs = f.yaml_nodes
     manifest_done = False
     for doc in docs:
         kind = _scalar(_get(doc, "kind"))

@@ -237,11 +237,7 @@ _COMPOSE_NAME = re.compile(r"^(docker-)?compose([.\-][\w.\-]+)?\.ya?ml$", re.IGN
 def compose_environment(f: ConfigFile) -> Iterator[ComposeEnvSite]:
     if f.format != "yaml" or not _COMPOSE_NAME.match(PurePosixPath(f.path).name):
         return
-    try:
-        documents = list(yaml.compose_all(f.text, Loader=yaml.SafeLoader))
-    except (yaml.YAMLError, RecursionError):
-        return
-    for doc in documents:
+    for doc in f.yaml_nodes:
         services = _get(doc, "services")
         if not isinstance(services, yaml.MappingNode):
             continue
