@@ -32,11 +32,9 @@ from radon.visitors import ComplexityVisitor
 
 from assess.collectors import CollectContext, register_collector
 from assess.collectors.listing import list_files
-from assess.collectors.roles import classify
+from assess.collectors.roles import classify_file
 from assess.model import Block, ComplexityData, ComplexityEvidence, FileMetrics, Halstead, Role, Status
 
-HEAD_BYTES = 8192
-"""How much of a file :func:`~assess.collectors.roles.classify` sees, as in the inventory."""
 MAX_FILE_BYTES = 2 * 1024 * 1024
 """Larger files are recorded with an error and not analysed: they are almost always generated."""
 MAX_WORKERS = 2
@@ -97,13 +95,10 @@ def select_sources(target: Path, paths: Iterable[str]) -> Selection:
     unmeasured: Counter[str] = Counter()
     unreadable: list[str] = []
     for rel in paths:
-        try:
-            with (target / rel).open("rb") as fh:
-                head = fh.read(HEAD_BYTES)
-        except OSError:
+        cls = classify_file(target, rel)
+        if cls is None:
             unreadable.append(rel)
             continue
-        cls = classify(rel, head)
         if cls.role is not Role.SOURCE:
             continue
         tool = tool_for(rel, cls.language)

@@ -17,7 +17,7 @@ from assess._proc import run_bounded, tail
 from assess.collectors import CollectContext, register_collector
 from assess.collectors.coverage_json import files_from_report, totals_from_report
 from assess.collectors.listing import list_files
-from assess.collectors.roles import classify
+from assess.collectors.roles import classify_file
 from assess.collectors.testrun import (
     DEFAULT_TEST_COMMAND,
     Interpreter,
@@ -51,12 +51,8 @@ def source_files(target: Path, *, python_only: bool = True) -> set[str]:
     for rel in list_files(target).paths:
         if python_only and not rel.endswith(".py"):
             continue
-        try:
-            with (target / rel).open("rb") as fh:
-                head = fh.read(8192)
-        except OSError:
-            continue
-        if classify(rel, head).role is Role.SOURCE:
+        cls = classify_file(target, rel)
+        if cls is not None and cls.role is Role.SOURCE:
             source.add(rel)
     return source
 

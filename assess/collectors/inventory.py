@@ -6,11 +6,10 @@ from pathlib import Path
 
 from assess.collectors import CollectContext, register_collector
 from assess.collectors.listing import list_files
-from assess.collectors.roles import CODE_LANGUAGES, classify, count_sloc
+from assess.collectors.roles import CODE_LANGUAGES, HEAD_BYTES, classify, count_sloc
 from assess.collectors.testcases import find_python_tests
 from assess.model import FileEntry, InventoryData, InventoryEvidence, Ratios, Role, Status, TestCase
 
-HEAD_BYTES = 8192
 MAX_READ_BYTES = 4 * 1024 * 1024
 """Files larger than this are listed and classified by name but not line-counted."""
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from assess.collectors import CollectContext, register_collector
 from assess.collectors.listing import list_files
-from assess.collectors.roles import classify
+from assess.collectors.roles import classify, classify_file
 from assess.model import Role, Status
 from assess.model.patterns import PatternsData, PatternsEvidence, ScannedFile, Site
 from assess.patterns import RepoFiles, load_extractors
@@ -82,8 +82,7 @@ def scan(root: Path) -> tuple[PatternsData, list[str]]:
     scan = _Scan(root)
     roles: dict[str, Role] = {}
     for rel in list_files(root).paths:
-        head = _read_head(root / rel)
-        cls = classify(rel, head)
+        cls = classify_file(root, rel) or classify(rel, b"")
         roles[rel] = cls.role
         if cls.role not in SCANNED_ROLES:
             continue
@@ -96,14 +95,6 @@ def scan(root: Path) -> tuple[PatternsData, list[str]]:
     sites = sorted(scan.sites, key=lambda s: (s.path, s.line, s.kind))
     files = sorted(scan.files, key=lambda f: f.path)
     return PatternsData(files=tuple(files), sites=tuple(sites)), scan.warnings
-
-
-def _read_head(path: Path) -> bytes:
-    try:
-        with path.open("rb") as fh:
-            return fh.read(8192)
-    except OSError:
-        return b""
 
 
 def _versions() -> dict[str, str]:

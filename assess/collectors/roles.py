@@ -10,7 +10,7 @@ from __future__ import annotations
 import fnmatch
 import re
 from dataclasses import dataclass
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 
 from assess.model import Role
 
@@ -327,6 +327,19 @@ def _test_role(name: str, dirs: tuple[str, ...], lang: str | None) -> Classified
     if test_dir := next((d for d in dirs if d.lower() in TEST_DIRS), None):
         return Classified(Role.TEST_SUPPORT, f"inside {test_dir}/ but not named like a test", lang)
     return None
+
+
+HEAD_BYTES = 8192
+"""How much of a file the role rules look at (NUL bytes, generator stamps)."""
+
+
+def classify_file(root: Path, rel: str) -> Classified | None:
+    """Role of the file ``rel`` under ``root``, reading its first bytes; None when it cannot be read."""
+    try:
+        with (root / rel).open("rb") as fh:
+            return classify(rel, fh.read(HEAD_BYTES))
+    except OSError:
+        return None
 
 
 def count_sloc(text: str, language: str | None) -> tuple[int, int]:
