@@ -7,6 +7,7 @@ import os
 import re
 import signal
 import subprocess
+import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -14,6 +15,20 @@ from pathlib import Path
 
 KILL_GRACE_S = 5.0
 """After SIGTERM to the group, how long to wait before SIGKILL."""
+
+_ACTIVE: set[int] = set()
+"""Process groups started by :func:`run_bounded` that are still running."""
+_ACTIVE_LOCK = threading.Lock()
+
+
+def kill_active_groups() -> int:
+    """SIGKILL every process group :func:`run_bounded` started and that still runs (on Ctrl-C). Returns how many."""
+    with _ACTIVE_LOCK:
+        groups = list(_ACTIVE)
+    for pgid in groups:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(pgid, signal.SIGKILL)
+    return len(groups)
 
 
 @dataclass(frozen=True)
@@ -63,6 +78,8 @@ def run_bounded(
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+        with _ACTIVE_LOCK:
+            _ACTIVE.add(proc.pid)
         try:
             code: int | None = proc.wait(timeout=timeout_s)
             timed_out = False
@@ -75,6 +92,9 @@ def run_bounded(
         except BaseException:
             _kill_group(proc)
             raise
+        finally:
+            with _ACTIVE_LOCK:
+                _ACTIVE.discard(proc.pid)
     return ProcResult(exit_code=code, timed_out=timed_out, duration_s=time.monotonic() - start)
 
 

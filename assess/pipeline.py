@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from assess import __version__
-from assess._proc import run_bounded
+from assess._proc import kill_active_groups, run_bounded
 from assess.collectors import error_evidence, load_builtin_collectors
 from assess.collectors.listing import git_commit
 from assess.model import RunInfo, RunParameters, StageResult, Status
@@ -207,15 +207,21 @@ class Pipeline:
         pending, done = list(stages), {}
         with ThreadPoolExecutor(max_workers=MAX_PARALLEL) as pool:
             running: dict[Future[StageResult], Stage] = {}
-            while pending or running:
-                for stage in [s for s in pending if all(d in done for d in s.depends_on)]:
-                    pending.remove(stage)
-                    running[pool.submit(self.run_stage, stage)] = stage
-                if not running:  # a dependency that no stage provides
-                    raise RuntimeError(f"stages with unmet dependencies: {[s.name for s in pending]}")
-                finished, _ = wait(running, return_when=FIRST_COMPLETED)
-                for fut in finished:
-                    done[running.pop(fut).name] = fut.result()
+            try:
+                while pending or running:
+                    for stage in [s for s in pending if all(d in done for d in s.depends_on)]:
+                        pending.remove(stage)
+                        running[pool.submit(self.run_stage, stage)] = stage
+                    if not running:  # a dependency that no stage provides
+                        raise RuntimeError(f"stages with unmet dependencies: {[s.name for s in pending]}")
+                    finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                    for fut in finished:
+                        done[running.pop(fut).name] = fut.result()
+            except BaseException:  # Ctrl-C: the notebooks run in their own sessions and would carry on
+                for fut in running:
+                    fut.cancel()
+                kill_active_groups()
+                raise
         return [done[s.name] for s in stages]
 
     def _save(self, results: list[StageResult], *, final: bool = False, status: Status | None = None) -> RunInfo:

@@ -49,3 +49,23 @@ def test_output_goes_to_log_and_exit_code_is_kept(tmp_path: Path):
 
 def test_tail_of_missing_file_is_empty(tmp_path: Path):
     assert tail(tmp_path / "absent") == ""
+
+
+def test_kill_active_groups_stops_running_commands(tmp_path: Path):
+    import threading
+
+    from assess._proc import kill_active_groups
+
+    results = []
+    worker = threading.Thread(target=lambda: results.append(run_bounded(
+        ["sleep", "300"], cwd=tmp_path, env=dict(os.environ), timeout_s=600, log_path=tmp_path / "log")))  # fmt: skip
+    worker.start()
+    deadline = time.monotonic() + 10
+    killed = 0
+    while not killed and time.monotonic() < deadline:
+        killed = kill_active_groups()
+        time.sleep(0.05)
+    worker.join(timeout=15)
+    assert killed == 1 and not worker.is_alive()
+    assert results[0].exit_code == -9  # SIGKILL, long before its own end
+    assert kill_active_groups() == 0  # nothing left running
