@@ -65,6 +65,8 @@ def _parser() -> argparse.ArgumentParser:
 
 def _params(args: argparse.Namespace) -> RunParameters:
     target = Path(args.target).expanduser() if args.target else sample_target()
+    if not args.target and not target.is_dir():
+        raise UsageError("the bundled sample ships only with a source checkout of assess; give a TARGET folder")
     if not target.exists():
         raise UsageError(f"target {str(target)!r} does not exist")
     if not target.is_dir():

@@ -10,9 +10,13 @@ REPO_DIR = PACKAGE_DIR.parent
 
 
 def notebooks_dir() -> Path:
-    """The collector notebooks: ``$ASSESS_NOTEBOOKS``, else ``notebooks/`` of the source checkout."""
+    """The collector notebooks: ``$ASSESS_NOTEBOOKS``, else the package's copy.
+
+    In a source checkout ``assess/notebooks`` is a link to the top-level ``notebooks/``; a wheel
+    carries the files themselves.
+    """
     override = os.environ.get("ASSESS_NOTEBOOKS")
-    return Path(override) if override else REPO_DIR / "notebooks"
+    return Path(override) if override else PACKAGE_DIR / "notebooks"
 
 
 def sample_target() -> Path:

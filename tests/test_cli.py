@@ -135,3 +135,16 @@ def test_no_tests_flag_runs_nothing_from_the_target(make_repo, tmp_path: Path, c
     stages = _stages(_last_line(capsys))
     assert stages["coverage"] == ("skipped", "tests were not run (--no-tests)")
     assert stages["tests"][0] == "skipped"
+
+
+def test_without_the_bundled_sample_a_target_is_required(monkeypatch, tmp_path: Path, capsys):
+    monkeypatch.setattr("assess.cli.sample_target", lambda: tmp_path / "not-installed")
+    assert main(["run"]) == EXIT_USAGE
+    assert "give a TARGET folder" in capsys.readouterr().err
+
+
+def test_notebooks_ship_inside_the_package():
+    from assess.paths import PACKAGE_DIR, notebooks_dir
+
+    assert notebooks_dir() == PACKAGE_DIR / "notebooks"
+    assert {p.stem for p in notebooks_dir().glob("*.ipynb")} >= {"inventory", "coverage", "assessment"}
