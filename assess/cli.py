@@ -59,6 +59,14 @@ def _parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="ingest these JUnit XML test results; repeatable",
     )
+    run.add_argument(
+        "--chaos-result",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="ingest this chaos result (Chaos Toolkit journal, JUnit XML or native JSON) besides those found "
+        "in the target; repeatable",
+    )
     run.add_argument("--quiet", action="store_true", help="print only the run folder")
     return parser
 
@@ -73,7 +81,7 @@ def _params(args: argparse.Namespace) -> RunParameters:
         raise UsageError(f"target {str(target)!r} is a file; give the repository's folder")
     if args.timeout <= 0:
         raise UsageError("--timeout must be positive")
-    for report in args.coverage_report + args.junit_report:
+    for report in args.coverage_report + args.junit_report + args.chaos_result:
         if not Path(report).is_file():
             raise UsageError(f"report {report!r} does not exist")
     return RunParameters(
@@ -84,6 +92,7 @@ def _params(args: argparse.Namespace) -> RunParameters:
         no_tests=args.no_tests,
         coverage_reports=tuple(str(Path(p).resolve()) for p in args.coverage_report),
         junit_reports=tuple(str(Path(p).resolve()) for p in args.junit_report),
+        chaos_results=tuple(str(Path(p).resolve()) for p in args.chaos_result),
     )
 
 

@@ -18,7 +18,7 @@ from assess.model import Evidence, RunParameters, Status
 from assess.model.evidence import EVIDENCE_TYPES
 from assess.model.io import ModelFileError, read_evidence, write_model
 
-BUILTIN_MODULES = ("inventory", "coverage", "tests", "complexity", "patterns")
+BUILTIN_MODULES = ("inventory", "coverage", "tests", "complexity", "patterns", "chaos")
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,8 @@ class RunParameters(Model):
     """Existing coverage reports to ingest instead of running the tests."""
     junit_reports: tuple[str, ...] = ()
     """Existing JUnit XML files to ingest as test outcomes."""
+    chaos_results: tuple[str, ...] = ()
+    """Chaos results to ingest besides those found in the target (journals, JUnit XML, native JSON)."""
 
 
 class StageResult(Model):

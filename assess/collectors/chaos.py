@@ -1,0 +1,158 @@
+"""Chaos collector: fault-injection results found in the target or given explicitly.
+
+Reads Chaos Toolkit journals, JUnit XML of chaos suites and the native JSON format
+(``assess/chaos/native.schema.json``). A file that cannot be read becomes an
+:class:`UnreadableResult` and the collection goes on.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from importlib import metadata
+from pathlib import Path
+
+from assess.chaos.ingest import (
+    MAX_BYTES,
+    ChaosReportError,
+    FamilyMapping,
+    parse_journal,
+    parse_junit_chaos,
+    parse_native,
+)
+from assess.collectors import CollectContext, register_collector
+from assess.collectors.listing import list_files
+from assess.model import Status
+from assess.model.chaos import ChaosData, ChaosEvidence, ChaosResult, UnreadableResult
+
+DEFAULT_GLOBS = ("**/journal*.json", "**/chaos/**/*.json", "**/chaos-results/**/*.xml", "**/*chaos*.xml")
+"""Where chaos results are looked for in the target; ``**/`` also matches no folder at all."""
+SKIPPED_DIRS = frozenset({"node_modules"})
+"""Never searched, even when committed (the listing already leaves out .git and virtualenvs)."""
+NATIVE_KEYS = frozenset({"scenario", "trials", "successes"})
+
+
+def glob_regex(glob: str) -> re.Pattern[str]:
+    """``**/`` matches any folders (or none), ``*`` and ``?`` stay within one path segment."""
+    out = []
+    for token in re.split(r"(\*\*/|\*|\?)", glob):
+        out.append({"**/": "(?:.*/)?", "*": "[^/]*", "?": "[^/]"}.get(token, re.escape(token)))
+    return re.compile("".join(out) + r"\Z")
+
+
+def discover(target: Path, globs: Sequence[str] = DEFAULT_GLOBS) -> list[str]:
+    """Relative paths of the target's files matching any glob, sorted."""
+    patterns = [glob_regex(g) for g in globs]
+    return [
+        rel
+        for rel in list_files(target).paths
+        if not SKIPPED_DIRS.intersection(rel.split("/")[:-1]) and any(p.match(rel) for p in patterns)
+    ]
+
+
+def _sniff_json(text: str) -> str | None:
+    """``journal``, ``native`` or None (some other JSON); malformed JSON goes to the native parser."""
+    try:
+        document = json.loads(text)
+    except (ValueError, RecursionError):
+        return "native"  # let the parser report the line
+    if not isinstance(document, dict):
+        return None
+    if "experiment" in document and ("run" in document or "steady_states" in document):
+        return "journal"
+    return "native" if NATIVE_KEYS & document.keys() else None
+
+
+def _sniff(name: str, text: str) -> str | None:
+    if name.endswith(".xml") or text.lstrip().startswith("<"):
+        return "junit" if re.search(r"<testsuites?\b", text[:4096]) or not text.strip() else None
+    return _sniff_json(text)
+
+
+def read_results(source: str, text: str, mapping: FamilyMapping | None, *, explicit: bool) -> list[ChaosResult]:
+    """Results of one file; [] for a found file that is not a chaos result.
+
+    Raises ChaosReportError for a malformed file, or for an explicit one in no known format.
+    """
+    kind = _sniff(source, text)
+    if kind == "journal":
+        return [parse_journal(source, text, mapping)]
+    if kind == "native":
+        return [parse_native(source, text, mapping)]
+    if kind == "junit" or (explicit and source.endswith(".xml")):
+        return parse_junit_chaos(source, text, mapping)
+    if explicit:
+        raise ChaosReportError(f"{source}: not a Chaos Toolkit journal, native chaos result or JUnit XML")
+    return []
+
+
+def _display(target: Path, path: Path) -> str:
+    try:
+        return path.resolve().relative_to(target.resolve()).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def _read_text(path: Path, source: str) -> str:
+    try:
+        if path.stat().st_size > MAX_BYTES:
+            raise ChaosReportError(f"{source}: larger than {MAX_BYTES // (1024 * 1024)} MiB, not read")
+        return path.read_bytes().decode("utf-8")
+    except OSError as err:
+        raise ChaosReportError(f"{source}: cannot be read ({err.strerror or err})") from None
+    except UnicodeDecodeError:
+        raise ChaosReportError(f"{source}: not UTF-8 text") from None
+
+
+def collect_chaos_paths(
+    target: Path,
+    paths: Sequence[str | Path] = (),
+    *,
+    globs: Sequence[str] = DEFAULT_GLOBS,
+    mapping: FamilyMapping | None = None,
+) -> ChaosData:
+    """Chaos results from the target's files matching ``globs`` plus explicit ``paths``.
+
+    Relative explicit paths are taken from the target. Unreadable files are listed, not raised.
+    """
+    explicit = [Path(p) if Path(p).is_absolute() else target / p for p in paths]
+    found = [(target / rel, False) for rel in discover(target, globs)] if globs else []
+    seen: set[Path] = set()
+    results: list[ChaosResult] = []
+    unreadable: list[UnreadableResult] = []
+    for path, is_explicit in [*[(p, True) for p in explicit], *found]:
+        if path.resolve() in seen:
+            continue
+        seen.add(path.resolve())
+        source = _display(target, path)
+        try:
+            results.extend(read_results(source, _read_text(path, source), mapping, explicit=is_explicit))
+        except ChaosReportError as err:
+            unreadable.append(UnreadableResult(path=source, message=str(err)))
+    searched = (*globs, *(str(p) for p in paths))
+    return ChaosData(results=tuple(results), unreadable=tuple(unreadable), searched=searched)
+
+
+def _tool_versions() -> dict[str, str]:
+    try:
+        return {"chaostoolkit-lib": metadata.version("chaostoolkit-lib")}
+    except metadata.PackageNotFoundError:
+        return {}
+
+
+@register_collector("chaos", title="Chaos")
+def collect_chaos(ctx: CollectContext) -> ChaosEvidence:
+    """Chaos results found in the target by :data:`DEFAULT_GLOBS`, plus ``--chaos-result`` files; skipped if none."""
+    data = collect_chaos_paths(ctx.target, ctx.params.chaos_results)
+    warnings = tuple(u.message for u in data.unreadable)
+    if data.results:
+        return ChaosEvidence(status=Status.OK, data=data, warnings=warnings, tool_versions=_tool_versions())
+    unread = f"; {len(data.unreadable)} file(s) could not be read" if data.unreadable else ""
+    return ChaosEvidence(
+        status=Status.SKIPPED,
+        reason=f"no chaos results found (searched: {', '.join(data.searched)}){unread}",
+        data=data,
+        warnings=warnings,
+        tool_versions=_tool_versions(),
+    )
