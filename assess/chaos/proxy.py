@@ -12,8 +12,8 @@ Faults are switched at run time from any thread:
   going as they were):
 
   - ``"pass"``: forward both ways, unchanged;
-  - ``"reset"``: accept, then close with a TCP RST (``SO_LINGER`` 0): the client's next read raises
-    ``ConnectionResetError``;
+  - ``"reset"``: accept, then close with a TCP RST (``SO_LINGER`` 0): on Linux the client's
+    ``connect()`` or its first read raises ``ConnectionResetError``;
   - ``"drop"``: accept, then close at once without a byte: the client reads end-of-file (or gets a
     reset if it had already sent data the proxy never read);
   - ``"blackhole"``: accept and read everything, forward nothing: the client waits until its
