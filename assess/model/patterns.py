@@ -7,6 +7,7 @@ extractors and probes adds its own typed facts without touching a shared union.
 
 from __future__ import annotations
 
+import weakref
 from typing import Any, Literal, TypeVar
 
 from pydantic import SerializeAsAny, field_validator
@@ -64,6 +65,10 @@ class ScannedFile(Model):
     """Modules or packages the file imports (``requests``, ``urllib.request``, ``axios`` ...)."""
 
 
+_ROLES: dict[int, dict[str, Role]] = {}
+"""PatternsData object id -> path -> role; entries leave with their object (weakref.finalize)."""
+
+
 class PatternsData(Model):
     files: tuple[ScannedFile, ...]
     sites: tuple[SerializeAsAny[Site], ...]
@@ -87,7 +92,13 @@ class PatternsData(Model):
         return tuple(out)
 
     def role_of(self, path: str) -> Role | None:
-        return next((f.role for f in self.files if f.path == path), None)
+        """The role of a scanned file. The lookup table is built once per object and kept outside it,
+        so that equality and serialisation see only the fields."""
+        roles = _ROLES.get(id(self))
+        if roles is None:
+            roles = _ROLES[id(self)] = {f.path: f.role for f in self.files}
+            weakref.finalize(self, _ROLES.pop, id(self), None)
+        return roles.get(path)
 
     def of(self, site_type: type[T]) -> list[T]:
         """Sites of one type, in file and line order."""
