@@ -28,12 +28,3 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
 
 def atomic_write_text(path: Path, text: str) -> None:
     atomic_write_bytes(path, text.encode("utf-8"))
-
-
-def read_text_bounded(path: Path, limit: int) -> str | None:
-    """Return the file's text (UTF-8, undecodable bytes replaced), or None if over ``limit`` bytes."""
-    with path.open("rb") as fh:
-        data = fh.read(limit + 1)
-    if len(data) > limit:
-        return None
-    return data.decode("utf-8", errors="replace")

@@ -128,3 +128,10 @@ def test_kinds_from_folders(make_repo):
         "test_c": TestKind.E2E,
         "test_d": TestKind.PERFORMANCE,
     }
+
+
+def test_a_truncated_listing_says_so(make_repo, make_ctx, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr("assess.collectors.listing.MAX_FILES", 3)
+    ev = collect_inventory(make_ctx(make_repo(CALC_PROJECT)))
+    assert len(ev.data.files) == 3
+    assert "only the first 3 are inventoried" in ev.warnings[0]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from assess.collectors import CollectContext, register_collector
-from assess.collectors.listing import list_files
+from assess.collectors.listing import Listing, list_files
 from assess.collectors.roles import CODE_LANGUAGES, HEAD_BYTES, classify, count_sloc
 from assess.collectors.testcases import find_python_tests
 from assess.model import FileEntry, InventoryData, InventoryEvidence, Ratios, Role, Status, TestCase
@@ -52,9 +52,9 @@ def ratios(files: tuple[FileEntry, ...]) -> Ratios:
     )
 
 
-def inventory(target: Path) -> InventoryData:
+def inventory(target: Path, listing: Listing | None = None) -> InventoryData:
     """Measure the target. Unreadable files are skipped; test files that do not parse are listed."""
-    listing = list_files(target)
+    listing = listing or list_files(target)
     files: list[FileEntry] = []
     tests: list[TestCase] = []
     unparsed: list[str] = []
@@ -84,10 +84,11 @@ def inventory(target: Path) -> InventoryData:
 
 @register_collector("inventory", title="Inventory")
 def collect_inventory(ctx: CollectContext) -> InventoryEvidence:
-    data = inventory(ctx.target)
-    warnings = [f"{len(data.unparsed_test_files)} test file(s) do not parse; their tests are not counted"] * bool(
-        data.unparsed_test_files
-    )
+    listing = list_files(ctx.target)
+    data = inventory(ctx.target, listing)
+    warnings = list(listing.warnings)
+    if data.unparsed_test_files:
+        warnings.append(f"{len(data.unparsed_test_files)} test file(s) do not parse; their tests are not counted")
     if not data.files:
         return InventoryEvidence(status=Status.OK, reason="the target has no files", data=data)
     return InventoryEvidence(status=Status.OK, data=data, warnings=tuple(warnings))

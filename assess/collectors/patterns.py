@@ -9,7 +9,7 @@ collector.
 from __future__ import annotations
 
 import importlib.metadata
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -81,7 +81,9 @@ def scan(root: Path) -> tuple[PatternsData, list[str]]:
     """Every pattern site in the repository at ``root``, and warnings."""
     scan = _Scan(root)
     roles: dict[str, Role] = {}
-    for rel in list_files(root).paths:
+    listing = list_files(root)
+    scan.warnings.extend(listing.warnings)
+    for rel in listing.paths:
         cls = classify_file(root, rel) or classify(rel, b"")
         roles[rel] = cls.role
         if cls.role not in SCANNED_ROLES:
@@ -114,8 +116,3 @@ def collect_patterns(ctx: CollectContext) -> PatternsEvidence:
     if unparsed:
         warnings.insert(0, f"{len(unparsed)} file(s) could not be parsed; they are listed with the parser's message")
     return PatternsEvidence(status=Status.OK, data=data, warnings=tuple(warnings[:50]), tool_versions=_versions())
-
-
-def sites_of(data: PatternsData, kinds: Iterable[str]) -> list[Site]:
-    wanted = set(kinds)
-    return [s for s in data.sites if s.kind in wanted]

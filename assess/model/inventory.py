@@ -96,9 +96,6 @@ class InventoryData(Model):
     skipped_paths: tuple[str, ...] = ()
     """Entries left out on purpose: symlinks leaving the target, special files."""
 
-    def files_with_role(self, role: Role) -> tuple[FileEntry, ...]:
-        return tuple(f for f in self.files if f.role is role)
-
     @property
     def test_definitions(self) -> int:
         """Test functions and methods as written (a parametrized test counts once)."""
