@@ -67,23 +67,72 @@ def _parser() -> argparse.ArgumentParser:
         help="ingest this chaos result (Chaos Toolkit journal, JUnit XML or native JSON) besides those found "
         "in the target; repeatable",
     )
+    run.add_argument(
+        "--no-chaos",
+        action="store_true",
+        help="do not run the bundled chaos experiments (they run when the target declares [tool.assess.chaos])",
+    )
+    _chaos_options(run, "chaos_")
     run.add_argument("--quiet", action="store_true", help="print only the run folder")
+    chaos = sub.add_parser("chaos", help="fault injection: run the bundled Chaos Toolkit experiments")
+    chaos_sub = chaos.add_subparsers(dest="chaos_command", required=True)
+    chaos_sub.add_parser("list", help="list the bundled experiments")
+    crun = chaos_sub.add_parser("run", help="start the target's service and run the experiments against it")
+    crun.add_argument("target", nargs="?", help="repository folder (default: the bundled sample in data/)")
+    crun.add_argument("--out", default="runs", help="folder in which the chaos folder is created (default: runs/)")
+    crun.add_argument("--python", help="interpreter for {python} in the service command")
+    crun.add_argument(
+        "--command",
+        dest="service_command",
+        help="command that starts the service, with {port} (and {python}, {host}, {data_dir}); "
+        "overrides the target's [tool.assess.chaos] command",
+    )
+    crun.add_argument("--health", help="health path answering 2xx when the service is up (default /health)")
+    crun.add_argument(
+        "--timeout", type=float, default=180.0, metavar="SECONDS", help="limit for each experiment (default: 180)"
+    )
+    _chaos_options(crun, "")
     return parser
 
 
-def _params(args: argparse.Namespace) -> RunParameters:
-    target = Path(args.target).expanduser() if args.target else sample_target()
-    if not args.target and not target.is_dir():
+def _chaos_options(parser: argparse.ArgumentParser, prefix: str) -> None:
+    parser.add_argument(
+        f"--{prefix}trials".replace("_", "-"),
+        dest="chaos_trials",
+        type=int,
+        default=1,
+        metavar="N",
+        help="runs of each experiment (default: 1)",
+    )
+    parser.add_argument(
+        f"--{prefix}experiment".replace("_", "-"),
+        dest="chaos_experiments",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="run only this bundled experiment (repeatable; see 'assess chaos list')",
+    )
+
+
+def _target(given: str | None) -> Path:
+    target = Path(given).expanduser() if given else sample_target()
+    if not given and not target.is_dir():
         raise UsageError("the bundled sample ships only with a source checkout of assess; give a TARGET folder")
     if not target.exists():
         raise UsageError(f"target {str(target)!r} does not exist")
     if not target.is_dir():
         raise UsageError(f"target {str(target)!r} is a file; give the repository's folder")
+    return target
+
+
+def _params(args: argparse.Namespace) -> RunParameters:
+    target = _target(args.target)
     if args.timeout <= 0:
         raise UsageError("--timeout must be positive")
     for report in args.coverage_report + args.junit_report + args.chaos_result:
         if not Path(report).is_file():
             raise UsageError(f"report {report!r} does not exist")
+    _check_chaos_options(args)
     return RunParameters(
         target=str(target.resolve()),
         python=args.python,
@@ -93,7 +142,20 @@ def _params(args: argparse.Namespace) -> RunParameters:
         coverage_reports=tuple(str(Path(p).resolve()) for p in args.coverage_report),
         junit_reports=tuple(str(Path(p).resolve()) for p in args.junit_report),
         chaos_results=tuple(str(Path(p).resolve()) for p in args.chaos_result),
+        chaos=not args.no_chaos,
+        chaos_trials=args.chaos_trials,
+        chaos_experiments=tuple(args.chaos_experiments),
     )
+
+
+def _check_chaos_options(args: argparse.Namespace) -> None:
+    from assess.chaos.runner import bundled_experiments
+
+    if not 1 <= args.chaos_trials <= 20:
+        raise UsageError("the number of chaos trials must be between 1 and 20")
+    unknown = sorted(set(args.chaos_experiments) - set(bundled_experiments()))
+    if unknown:
+        raise UsageError(f"unknown chaos experiment(s) {', '.join(unknown)}; see 'assess chaos list'")
 
 
 def _progress(console: Console):  # type: ignore[no-untyped-def]
@@ -135,6 +197,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     console = Console(stderr=True, quiet=getattr(args, "quiet", False))
     try:
+        if args.command == "chaos":
+            from assess.cli_chaos import cmd_chaos
+
+            return cmd_chaos(args, console)
         return cmd_run(args, console)
     except UsageError as err:
         print(f"assess: error: {err}", file=sys.stderr)

@@ -9,7 +9,10 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterator
 from statistics import mean
+from typing import Literal
 
+from assess.chaos import load_criteria
+from assess.chaos.judge import judge
 from assess.model import (
     ComplexityEvidence,
     CoverageEvidence,
@@ -23,6 +26,9 @@ from assess.model import (
     TestOutcome,
     TestsEvidence,
 )
+from assess.model.chaos import ChaosEvidence
+
+Better = Literal["higher", "lower"] | None
 
 HIGH_COMPLEXITY = 10
 """Functions above this cyclomatic complexity are counted (radon ranks 11-20 as C, 'moderate risk')."""
@@ -264,12 +270,56 @@ def patterns_facts(ev: PatternsEvidence | None) -> Iterator[Fact]:
                source=_src("patterns", "/data/sites"), note=note)  # fmt: skip
 
 
+def chaos_facts(ev: ChaosEvidence | None) -> Iterator[Fact]:
+    """Chaos results counted, and each family's verdict against its criteria counted (the verdicts
+    come from :func:`assess.chaos.judge.judge`); None with the reason when there is no chaos data."""
+    d = ev.data if ev else None
+    note = None if d else _missing("chaos", ev)
+    results = d.results if d else ()
+    verdicts = judge(results, load_criteria())
+    names = {s: [v.family.value for v in verdicts if v.status == s] for s in ("passed", "failed", "not tested")}
+    conclusive = [r for r in results if not r.inconclusive]
+    worst = max((t for r in conclusive for t in r.recovery_times_s), default=None)
+    losses = [r.data_loss for r in conclusive if r.data_loss is not None]
+
+    def fact(key: str, label: str, value: float | int | None, pointer: str, better: Better = None,
+             explain: str | None = None, unit: str = "") -> Fact:  # fmt: skip
+        return Fact(key=f"chaos.{key}", label=label, value=value if d else None, unit=unit, better=better,
+                    source=_src("chaos", pointer), note=note if d is None else explain)  # fmt: skip
+
+    yield fact("results", "Chaos results read", len(results), "/data/results")
+    yield fact("unreadable", "Chaos result files that could not be read", len(d.unreadable) if d else None,
+               "/data/unreadable", "lower")  # fmt: skip
+    yield fact("families", "Scenario families with results", len(verdicts), "/data/results (family)",
+               explain=", ".join(v.family.value for v in verdicts) or None)  # fmt: skip
+    by_verdict: tuple[tuple[str, str, str, Better], ...] = (
+        ("passed", "passed", "Scenario families meeting their success criteria", "higher"),
+        ("failed", "failed", "Scenario families below their success criteria", "lower"),
+        ("not tested", "not_tested", "Scenario families with only inconclusive results (not tested)", "lower"),
+    )
+    for status, key, label, better in by_verdict:
+        yield fact(f"families.{key}", label, len(names[status]),
+                   "/data/results (by family, judged against assess/chaos/criteria.toml)", better,
+                   explain=", ".join(names[status]) or None)  # fmt: skip
+    yield fact("inconclusive", "Inconclusive results (nothing was tested)", len(results) - len(conclusive),
+               "/data/results (inconclusive = true)", "lower")  # fmt: skip
+    yield fact("unmapped", "Results not mapped to a scenario family (not judged)",
+               sum(1 for r in results if r.family is None), "/data/results (family = null)", "lower")  # fmt: skip
+    yield fact("recovery.worst", "Longest recovery measured", worst,
+               "/data/results/recovery_times_s (max over conclusive results)", "lower",
+               None if worst is not None else "no conclusive result measured a recovery time", unit="s")  # fmt: skip
+    yield fact("data_loss", "Records lost (sum over the results that measured it)", sum(losses) if losses else None,
+               "/data/results/data_loss (sum over conclusive results)", "lower",
+               None if losses else "no conclusive result measured data loss")  # fmt: skip
+
+
 FACT_BUILDERS: dict[str, Callable[[Evidence | None], Iterator[Fact]]] = {
     "inventory": inventory_facts,  # type: ignore[dict-item]
     "coverage": coverage_facts,  # type: ignore[dict-item]
     "tests": tests_facts,  # type: ignore[dict-item]
     "complexity": complexity_facts,  # type: ignore[dict-item]
     "patterns": patterns_facts,  # type: ignore[dict-item]
+    "chaos": chaos_facts,  # type: ignore[dict-item]
 }
 
 

@@ -363,7 +363,8 @@ def test_collector_skips_with_what_it_searched(tmp_path: Path) -> None:
     assert evidence.status is Status.SKIPPED
     assert evidence.reason == (
         "no chaos results found (searched: **/journal*.json, **/chaos/**/*.json,"
-        " **/chaos-results/**/*.xml, **/*chaos*.xml)"
+        " **/chaos-results/**/*.xml, **/*chaos*.xml); the target declares no service to run experiments"
+        " against ([tool.assess.chaos])"
     )
 
 

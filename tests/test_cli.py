@@ -79,7 +79,7 @@ def test_run_on_the_bundled_sample(tmp_path: Path, capsys: pytest.CaptureFixture
         "tests": "ok",
         "complexity": "ok",
         "patterns": "ok",
-        "chaos": "skipped",  # the sample ships no chaos results yet: the run says so
+        "chaos": "ok",  # the bundled experiments ran against the sample's service
         "assessment": "ok",
     }
     for name in ("inventory", "coverage", "tests", "complexity", "patterns", "assessment"):
@@ -98,6 +98,12 @@ def test_run_on_the_bundled_sample(tmp_path: Path, capsys: pytest.CaptureFixture
     assert assessment.findings and all(f.path for f in assessment.findings if f.line)
     assert "never executed by the tests" in html
     assert external_references(html) == []
+    # Chaos: the sample has no SIGTERM handler, so graceful termination fails; the rest holds.
+    chaos = {f.message.split(" ")[0]: f.rule for f in assessment.findings if f.category == "Chaos Engineering"}
+    assert chaos["graceful-termination"] == "chaos.durability-scenario-failed"
+    for family in ("process-crash", "network-latency", "network-partition", "disk-exhaustion", "memory-pressure"):
+        assert chaos[family] == "chaos.scenario-passed", family
+    assert "raw/chaos/graceful-termination-1/journal.json" in html
 
 
 @pytest.mark.slow

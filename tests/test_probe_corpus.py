@@ -13,7 +13,8 @@ MIN_POSITIVES = 3
 
 
 def _rules() -> list[str]:
-    return sorted({rule for probe in load_probes().values() for rule in probe.rules})
+    """Rules of the probes of the code; chaos probes judge results, not code (tests/test_probes_chaos.py)."""
+    return sorted({rule for probe in load_probes().values() if probe.reads == "patterns" for rule in probe.rules})
 
 
 def test_every_registered_rule_has_rules_data():

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from assess.assessment import write_outputs
 from assess.collectors import run_collector
-from assess.model import RunParameters
+from assess.model import RunParameters, Status
+from assess.model.chaos import ChaosData, ChaosEvidence, ChaosResult, ScenarioFamily, UnreadableResult
+from assess.model.io import write_model
 from assess.pipeline import Pipeline
-from assess.report.html import fmt
+from assess.report.html import fmt, run_link
 
 HOSTILE = "<img src=x onerror=alert(1)>.py"
 
@@ -74,3 +78,54 @@ def test_a_failing_probe_costs_the_findings_not_the_report(tmp_path: Path, monke
     (summary,) = [e for e in assessment.evidence if e.kind == "probes"]
     assert summary.status.value == "error" and "KeyError" in summary.reason
     assert (run_dir / "assessment.html").exists()
+
+
+SCRIPT = "<script>alert(1)</script>"
+
+
+def _chaos_result(source: str, origin: str, title: str = "kill -9 mid-write") -> ChaosResult:
+    return ChaosResult(source=source, origin=origin, format="chaostoolkit", title=title,  # type: ignore[arg-type]
+                       family=ScenarioFamily.PROCESS_CRASH, family_reason="tag process-crash", trials=1, successes=0,
+                       outcome_reason=f"the steady state deviated {SCRIPT}", recovery_times_s=(2.5,))  # fmt: skip
+
+
+def test_chaos_results_are_escaped_and_only_run_results_are_links(tmp_path: Path):
+    run_dir = tmp_path / "run"
+    (run_dir / "evidence").mkdir(parents=True)
+    Pipeline(RunParameters(target=str(tmp_path)), run_dir).write_info()
+    data = ChaosData(
+        results=(
+            _chaos_result("chaos/process-crash-1/journal.json", "run", title=SCRIPT),
+            _chaos_result("ops/chaos/journal.json", "target"),
+            _chaos_result("/tmp/given/journal.json", "given"),
+            _chaos_result('javascript:alert(1)"', "run"),
+        ),
+        unreadable=(UnreadableResult(path="chaos/<b>bad</b>.json", message=f"line 3: {SCRIPT}"),),
+    )
+    write_model(ChaosEvidence(status=Status.OK, data=data), run_dir / "evidence" / "chaos.json")
+    assessment = write_outputs(run_dir)
+    html = (run_dir / "assessment.html").read_text(encoding="utf-8")
+    assert "<script" not in html and "<b>bad</b>" not in html and 'javascript:alert(1)"' not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "line 3: &lt;script&gt;" in html
+    assert "<h2>Chaos experiments</h2>" in html
+    assert '<a href="chaos/process-crash-1/journal.json">chaos/process-crash-1/journal.json</a>' in html
+    assert html.count("<a href=") == html.count('<a href="notebooks/') + html.count('<a href="evidence/') + 1
+    assert ">ops/chaos/journal.json<" in html and ">/tmp/given/journal.json<" in html
+    assert "2.50 s" in html
+    assert {f.rule for f in assessment.findings} == {"chaos.durability-scenario-failed"}
+
+
+@pytest.mark.parametrize(
+    ("source", "link"),
+    [
+        ("chaos/process-crash-1/journal.json", "chaos/process-crash-1/journal.json"),
+        ("chaos/a b#c?.json", "chaos/a%20b%23c%3F.json"),
+        ("../outside.json", None),
+        ("/etc/passwd", None),
+        ("javascript:alert(1)", None),
+        ("chaos\\..\\x.json", None),
+        ("", None),
+    ],
+)
+def test_run_link(source: str, link: str | None):
+    assert run_link(source) == link

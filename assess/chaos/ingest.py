@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from functools import cache
 from pathlib import Path
@@ -153,13 +154,16 @@ def _activity_failed(record: Mapping[str, Any]) -> str | None:
 
 
 def _unmet_probe(state: Mapping[str, Any]) -> str:
+    """Every probe of ``state`` that failed or was out of tolerance, in one phrase."""
+    unmet = []
     for probe in state.get("probes") or []:
         if probe.get("tolerance_met") is not True:
             name = (probe.get("activity") or {}).get("name", "?")
             if probe.get("status") != "succeeded":
-                return f"probe '{name}' {probe.get('status') or 'did not finish'}"
-            return f"probe '{name}' out of tolerance (output {_bounded(probe.get('output'))})"
-    return "no probe out of tolerance recorded"
+                unmet.append(f"probe '{name}' {probe.get('status') or 'did not finish'}")
+            else:
+                unmet.append(f"probe '{name}' out of tolerance (output {_bounded(probe.get('output'))})")
+    return "; ".join(unmet) if unmet else "no probe out of tolerance recorded"
 
 
 def _journal_outcome(journal: Mapping[str, Any]) -> tuple[bool, bool, str]:
@@ -208,6 +212,47 @@ def _journal_activities(journal: Mapping[str, Any]) -> tuple[ChaosActivity, ...]
     return tuple(_activity(rec, phase) for phase, records in phases for rec in records if isinstance(rec, dict))
 
 
+MEASUREMENT_KEY = "assess"
+"""Activities that measure something return ``{"assess": {"recovery_s": 0.21, "data_lost": 0, ...}}``
+(``assess``'s own activities do; any extension may). ``recovery_s`` values become recovery times,
+``data_lost`` the data loss (the last value), ``fault_injected: 0`` makes a passing run
+inconclusive (the fault had no visible effect), and every other number is kept as a measurement
+named ``activity.key``."""
+
+
+@dataclass
+class _Measured:
+    recovery: list[float] = field(default_factory=list)
+    data_lost: int | None = None
+    no_effect: str | None = None
+    """Name of an activity that saw no effect of its fault."""
+    values: dict[str, float] = field(default_factory=dict)
+
+
+def _measurements(journal: Mapping[str, Any]) -> _Measured:
+    states = journal.get("steady_states") or {}
+    records = [*(journal.get("run") or []), *((states.get("after") or {}).get("probes") or [])]
+    out = _Measured()
+    for record in records:
+        output = record.get("output") if isinstance(record, dict) else None
+        values = output.get(MEASUREMENT_KEY) if isinstance(output, dict) else None
+        if not isinstance(values, dict):
+            continue
+        for key, value in values.items():
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                continue
+            if key == "recovery_s":
+                out.recovery.append(float(value))
+            elif key == "data_lost":
+                out.data_lost = int(value)
+            elif key == "fault_injected" and not value:
+                out.no_effect = str((record.get("activity") or {}).get("name", "?"))
+            else:
+                name = (record.get("activity") or {}).get("name", "?")
+                out.values[f"{name}.{key}"] = float(value)
+    return out
+
+
 def parse_journal(path: str, text: str, mapping: FamilyMapping | None = None) -> ChaosResult:
     """One result (one trial) from a Chaos Toolkit ``journal.json``.
 
@@ -224,10 +269,17 @@ def parse_journal(path: str, text: str, mapping: FamilyMapping | None = None) ->
         tags = tuple(str(t) for t in experiment.get("tags") or ())
         succeeded, inconclusive, reason = _journal_outcome(journal)
         activities = _journal_activities(journal)
+        measured = _measurements(journal)
     except (AttributeError, TypeError, ValueError) as err:
         raise ChaosReportError(f"{path}: malformed Chaos Toolkit journal ({err})") from None
     family, family_reason = family_of(title, tags, mapping)
     duration = journal.get("duration")
+    if succeeded and measured.no_effect:
+        succeeded, inconclusive = False, True
+        reason = f"activity '{measured.no_effect}' saw no effect of the fault, so nothing was tested"
+    elif not succeeded and not inconclusive and measured.values:
+        shown = ", ".join(f"{key} {value:g}" for key, value in measured.values.items())
+        reason = _bounded(f"{reason}; measured: {shown}") or reason
     return ChaosResult(
         source=path,
         format="chaostoolkit",
@@ -244,6 +296,9 @@ def parse_journal(path: str, text: str, mapping: FamilyMapping | None = None) ->
         duration_s=float(duration) if isinstance(duration, int | float) else None,
         activities=activities,
         tags=tags,
+        recovery_times_s=tuple(measured.recovery),
+        data_loss=measured.data_lost,
+        measurements=measured.values,
     )
 
 

@@ -1,15 +1,18 @@
-"""Chaos collector: fault-injection results found in the target or given explicitly.
+"""Chaos collector: fault-injection results found in the target, given explicitly, or made here.
 
 Reads Chaos Toolkit journals, JUnit XML of chaos suites and the native JSON format
 (``assess/chaos/native.schema.json``). A file that cannot be read becomes an
-:class:`UnreadableResult` and the collection goes on.
+:class:`UnreadableResult` and the collection goes on. When the target declares its service
+(``[tool.assess.chaos]``, see :mod:`assess.chaos.service`), the bundled experiments run against it
+first (:mod:`assess.chaos.runner`) and their journals are read like any others.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
@@ -21,8 +24,11 @@ from assess.chaos.ingest import (
     parse_junit_chaos,
     parse_native,
 )
+from assess.chaos.runner import run_chaos
+from assess.chaos.service import ChaosConfigError, load_service_spec
 from assess.collectors import CollectContext, register_collector
 from assess.collectors.listing import list_files
+from assess.collectors.testrun import find_interpreter
 from assess.model import Status
 from assess.model.chaos import ChaosData, ChaosEvidence, ChaosResult, UnreadableResult
 
@@ -135,23 +141,90 @@ def collect_chaos_paths(
 
 
 def _tool_versions() -> dict[str, str]:
+    versions = {}
+    for name in ("chaostoolkit", "chaostoolkit-lib"):
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return versions
+
+
+@dataclass(frozen=True)
+class OwnRun:
+    """What running the bundled experiments gave: results, problems, and why it did not run."""
+
+    results: tuple[ChaosResult, ...] = ()
+    unreadable: tuple[UnreadableResult, ...] = ()
+    error: str | None = None
+    """The config is wrong or the service would not start: the user asked for chaos and got none."""
+    note: str | None = None
+    """Why nothing ran when that is expected (no service declared, --no-chaos, --no-tests)."""
+    warnings: tuple[str, ...] = ()
+
+
+def run_own_experiments(ctx: CollectContext, progress: Callable[[str], None] | None = None) -> OwnRun:
+    """Run the bundled experiments against the target's declared service; journals go to ``raw/chaos``."""
+    params = ctx.params
+    if params.no_tests or not params.chaos:
+        flag = "--no-tests" if params.no_tests else "--no-chaos"
+        return OwnRun(note=f"the bundled experiments were not run ({flag})")
     try:
-        return {"chaostoolkit-lib": metadata.version("chaostoolkit-lib")}
-    except metadata.PackageNotFoundError:
-        return {}
+        spec = load_service_spec(ctx.target)
+    except ChaosConfigError as err:
+        return OwnRun(error=f"chaos config: {err}")
+    if spec is None:
+        return OwnRun(note="the target declares no service to run experiments against ([tool.assess.chaos])")
+    python = str(find_interpreter(ctx.target, params.python)[0])
+    try:
+        run = run_chaos(
+            ctx.target, spec, ctx.work_dir("chaos"), python=python, trials=params.chaos_trials,
+            only=params.chaos_experiments, progress=progress,
+        )  # fmt: skip
+    except ValueError as err:
+        return OwnRun(error=str(err))
+    if run.error:
+        return OwnRun(error=f"the bundled experiments could not run: {run.error}")
+    results: list[ChaosResult] = []
+    unreadable: list[UnreadableResult] = []
+    for one in run.runs:
+        source = f"raw/chaos/{one.name}-{one.trial}/journal.json"
+        if one.journal is None:
+            unreadable.append(UnreadableResult(path=source, message=f"{one.name}: {one.message}"))
+            continue
+        try:
+            result = parse_journal(source, _read_text(one.journal, source))
+        except ChaosReportError as err:
+            unreadable.append(UnreadableResult(path=source, message=str(err)))
+            continue
+        note = f"{one.message}" if one.message else None
+        results.append(result.model_copy(update={"origin": "run", "notes": note}))
+    return OwnRun(results=tuple(results), unreadable=tuple(unreadable), warnings=run.skipped)
 
 
 @register_collector("chaos", title="Chaos")
 def collect_chaos(ctx: CollectContext) -> ChaosEvidence:
-    """Chaos results found in the target by :data:`DEFAULT_GLOBS`, plus ``--chaos-result`` files; skipped if none."""
-    data = collect_chaos_paths(ctx.target, ctx.params.chaos_results)
-    warnings = tuple(u.message for u in data.unreadable)
+    """The bundled experiments' results (when the target declares its service), results found in the
+    target by :data:`DEFAULT_GLOBS`, and ``--chaos-result`` files; skipped if there are none."""
+    own = run_own_experiments(ctx)
+    found = collect_chaos_paths(ctx.target, ctx.params.chaos_results)
+    data = ChaosData(
+        results=(*own.results, *found.results),
+        unreadable=(*own.unreadable, *found.unreadable),
+        searched=found.searched,
+    )
+    warnings = (*own.warnings, *(u.message for u in data.unreadable))
+    if own.error:
+        return ChaosEvidence(
+            status=Status.ERROR, reason=own.error, data=data, warnings=warnings, tool_versions=_tool_versions()
+        )
     if data.results:
         return ChaosEvidence(status=Status.OK, data=data, warnings=warnings, tool_versions=_tool_versions())
     unread = f"; {len(data.unreadable)} file(s) could not be read" if data.unreadable else ""
+    why = f"; {own.note}" if own.note else ""
     return ChaosEvidence(
         status=Status.SKIPPED,
-        reason=f"no chaos results found (searched: {', '.join(data.searched)}){unread}",
+        reason=f"no chaos results found (searched: {', '.join(data.searched)}){unread}{why}",
         data=data,
         warnings=warnings,
         tool_versions=_tool_versions(),

@@ -10,6 +10,8 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Literal
 
+from pydantic import Field
+
 from assess.model.base import Model
 from assess.model.evidence import Evidence, register_evidence
 
@@ -47,7 +49,10 @@ class ChaosActivity(Model):
 
 class ChaosResult(Model):
     source: str
-    """File the result came from (relative to the target, or as given)."""
+    """File the result came from: relative to the target, as given, or (origin ``run``) relative to
+    the run folder."""
+    origin: Literal["target", "given", "run"] = "target"
+    """Found in the target, given on the command line, or made by ``assess``'s own experiments."""
     format: Literal["chaostoolkit", "junit", "native"]
     title: str
     family: ScenarioFamily | None = None
@@ -63,8 +68,12 @@ class ChaosResult(Model):
     outcome_reason: str
     """Why the trials count as succeeded, failed or inconclusive, in one sentence."""
     recovery_times_s: tuple[float, ...] = ()
+    """Seconds from the fault to healthy again, one per measured recovery."""
     data_loss: int | None = None
     """Records lost across the trials; None when not measured."""
+    measurements: dict[str, float] = Field(default_factory=dict)
+    """Other numbers the experiment's activities measured, named ``activity.key`` (e.g.
+    ``sigterm-during-requests.completed``, ``write-while-full.refused``, ``requests-through-latency.p95_s``)."""
     status: str | None = None
     """The tool's own status (Chaos Toolkit: completed / failed / aborted / interrupted)."""
     deviated: bool | None = None

@@ -28,6 +28,12 @@ class RunParameters(Model):
     """Existing JUnit XML files to ingest as test outcomes."""
     chaos_results: tuple[str, ...] = ()
     """Chaos results to ingest besides those found in the target (journals, JUnit XML, native JSON)."""
+    chaos: bool = True
+    """Run the bundled chaos experiments when the target declares its service (``[tool.assess.chaos]``)."""
+    chaos_trials: int = Field(default=1, ge=1, le=20)
+    """Runs of each experiment."""
+    chaos_experiments: tuple[str, ...] = ()
+    """Only these bundled experiments (by name); empty: all that the target's config allows."""
 
 
 class StageResult(Model):

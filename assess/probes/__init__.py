@@ -3,6 +3,10 @@
 A probe yields :class:`Hit` objects naming a rule and a location; :func:`run_probes` turns them
 into :class:`~assess.model.findings.Finding` objects with the rule's category, severity, texts and
 effort from the rules data, and says whether the test run executed the finding's lines.
+
+Probes of the code (``reads="patterns"``) run first. Probes of other evidence (chaos results) run
+after them and see their findings in :attr:`ProbeInput.findings`, so a failed experiment can point
+at the code that explains it without re-deriving the code's findings.
 """
 
 from __future__ import annotations
@@ -11,14 +15,19 @@ import importlib
 import pkgutil
 import string
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import TypeVar
 
 from assess.model import CoverageData, Evidence, InventoryData
+from assess.model.chaos import ChaosData
 from assess.model.findings import Finding, Severity
 from assess.model.patterns import PatternsData, Site
 from assess.rules import Rule, default_rules
 
 SEVERITY_ORDER = {s: i for i, s in enumerate(Severity)}
+D = TypeVar("D")
+FindingKey = tuple[str, str | None, int | None, str]
+"""Rule, path, line and the hit's subject: one finding per key, the first one yielded."""
 
 
 @dataclass(frozen=True)
@@ -33,13 +42,20 @@ class Hit:
     snippet: str = ""
     details: Mapping[str, object] = field(default_factory=dict)
     """Values for the rule's message template (``{callee}``, ``{count}`` ...)."""
+    subject: str = ""
+    """What the claim is about when the location cannot tell two claims of one rule apart (a chaos
+    scenario family: several are judged with no location in the target)."""
 
 
 @dataclass(frozen=True)
 class ProbeInput:
     patterns: PatternsData
+    """Empty when the run has no patterns evidence (then no code probe runs)."""
     coverage: CoverageData | None = None
     inventory: InventoryData | None = None
+    chaos: ChaosData | None = None
+    findings: tuple[Finding, ...] = ()
+    """The code probes' findings; filled only for probes that read other evidence (they run after)."""
 
 
 ProbeFn = Callable[[ProbeInput], Iterable[Hit]]
@@ -50,16 +66,20 @@ class Probe:
     name: str
     rules: tuple[str, ...]
     fn: ProbeFn
+    reads: str = "patterns"
+    """The evidence kind the probe judges; it runs only when that evidence has data."""
 
 
 PROBES: dict[str, Probe] = {}
 
 
-def register_probe(*rules: str) -> Callable[[ProbeFn], ProbeFn]:
-    """Decorator: ``fn`` may yield hits for ``rules`` (ids that must exist in the rules data)."""
+def register_probe(*rules: str, reads: str = "patterns") -> Callable[[ProbeFn], ProbeFn]:
+    """Decorator: ``fn`` may yield hits for ``rules`` (ids that must exist in the rules data).
+
+    ``reads`` names the evidence kind it judges (``patterns`` or ``chaos``)."""
 
     def deco(fn: ProbeFn) -> ProbeFn:
-        PROBES[f"{fn.__module__}.{fn.__name__}"] = Probe(fn.__name__, rules, fn)
+        PROBES[f"{fn.__module__}.{fn.__name__}"] = Probe(fn.__name__, rules, fn, reads)
         return fn
 
     return deco
@@ -125,23 +145,39 @@ def _finding(hit: Hit, rule: Rule, coverage: CoverageData | None) -> Finding:
     )  # fmt: skip
 
 
+def _data(evidence: Mapping[str, Evidence], kind: str, cls: type[D]) -> D | None:
+    ev = evidence.get(kind)
+    return ev.data if ev is not None and isinstance(ev.data, cls) else None
+
+
 def run_probes(evidence: Mapping[str, Evidence], rules: Mapping[str, Rule] | None = None) -> tuple[Finding, ...]:
-    """Every probe over the run's evidence. Without patterns evidence there are no findings."""
-    patterns = evidence.get("patterns")
-    if patterns is None or not isinstance(patterns.data, PatternsData):
-        return ()
-    coverage, inventory = evidence.get("coverage"), evidence.get("inventory")
+    """Every probe whose evidence has data: code probes first, then probes of other evidence, which
+    see the code probes' findings. Without patterns or chaos evidence there are no findings.
+
+    Raises ``ValueError`` when a probe yields a rule it did not register, ``KeyError`` for a rule
+    with no rules data."""
+    patterns, chaos = _data(evidence, "patterns", PatternsData), _data(evidence, "chaos", ChaosData)
+    present = {"patterns": patterns is not None, "chaos": chaos is not None}
     given = ProbeInput(
-        patterns=patterns.data,
-        coverage=coverage.data if coverage and isinstance(coverage.data, CoverageData) else None,
-        inventory=inventory.data if inventory and isinstance(inventory.data, InventoryData) else None,
+        patterns=patterns if patterns is not None else PatternsData(files=(), sites=()),
+        coverage=_data(evidence, "coverage", CoverageData),
+        inventory=_data(evidence, "inventory", InventoryData),
+        chaos=chaos,
     )
     rules = rules if rules is not None else default_rules()
-    found: dict[tuple[str, str | None, int | None], Finding] = {}
-    for probe in load_probes().values():
-        for hit in probe.fn(given):
-            if hit.rule not in probe.rules:
-                raise ValueError(f"probe {probe.name} yielded {hit.rule!r}, which it did not register")
-            f = _finding(hit, rules[hit.rule], given.coverage)
-            found.setdefault((f.rule, f.path, f.line), f)
+    found: dict[FindingKey, Finding] = {}
+    probes = [p for p in load_probes().values() if present.get(p.reads)]
+    for probe in [p for p in probes if p.reads == "patterns"]:
+        _run(probe, given, rules, found)
+    later = replace(given, findings=tuple(found.values()))
+    for probe in [p for p in probes if p.reads != "patterns"]:
+        _run(probe, later, rules, found)
     return tuple(sorted(found.values(), key=lambda f: (SEVERITY_ORDER[f.severity], f.path or "", f.line or 0, f.rule)))
+
+
+def _run(probe: Probe, given: ProbeInput, rules: Mapping[str, Rule], found: dict[FindingKey, Finding]) -> None:
+    for hit in probe.fn(given):
+        if hit.rule not in probe.rules:
+            raise ValueError(f"probe {probe.name} yielded {hit.rule!r}, which it did not register")
+        f = _finding(hit, rules[hit.rule], given.coverage)
+        found.setdefault((f.rule, f.path, f.line, hit.subject), f)

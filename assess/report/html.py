@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
+from urllib.parse import quote
 
 import jinja2
 
@@ -24,8 +25,11 @@ from assess.model import (
     TestOutcome,
     TestsEvidence,
 )
+from assess.model.chaos import ChaosEvidence, ChaosResult, ScenarioFamily, UnreadableResult
 
 TOP_N = 15
+GROUP_TITLES = {"chaos": "Chaos experiments"}
+"""Section headings that are not just the fact group's name capitalised."""
 
 _ENV = jinja2.Environment(
     loader=jinja2.PackageLoader("assess.report", "templates"),
@@ -61,6 +65,33 @@ class ReportView:
     """Problems found, by category (categories in order of their worst problem)."""
     good: dict[str, list[Finding]] = field(default_factory=dict)
     """Good practices found, by category."""
+    chaos: ChaosView | None = None
+    """The chaos results, when there is chaos data."""
+    titles: dict[str, str] = field(default_factory=lambda: dict(GROUP_TITLES))
+
+
+@dataclass(frozen=True)
+class ChaosRow:
+    """One chaos result as shown: every text is the target's or the tool's, escaped by the template."""
+
+    family: str
+    title: str
+    trials: int
+    successes: int
+    outcome: str
+    recovery: str
+    data_loss: str
+    source: str
+    href: str | None
+    """A link relative to assessment.html for results this run made (origin ``run``); never for
+    the target's own files or paths given on the command line."""
+
+
+@dataclass(frozen=True)
+class ChaosView:
+    rows: list[ChaosRow]
+    unreadable: tuple[UnreadableResult, ...]
+    searched: tuple[str, ...]
 
 
 def _by_category(findings: list[Finding]) -> dict[str, list[Finding]]:
@@ -157,6 +188,44 @@ def _inventory_table(ev: InventoryEvidence | None) -> dict[str, Any] | None:
     }
 
 
+def run_link(source: str) -> str | None:
+    """``source`` as a relative URL inside the run folder; None unless it is a plain relative path
+    that stays inside it (no scheme, no absolute path, no ``..``)."""
+    parts = PurePosixPath(source).parts
+    if not parts or source.startswith("/") or "\\" in source or ".." in parts or ":" in parts[0]:
+        return None
+    return quote(source, safe="/")
+
+
+def _recovery(times: tuple[float, ...]) -> str:
+    if not times:
+        return fmt(None)
+    worst = fmt(max(times), "s")
+    return worst if len(times) == 1 else f"{worst} (worst of {len(times)})"
+
+
+def _chaos_row(r: ChaosResult) -> ChaosRow:
+    return ChaosRow(
+        family=r.family.value if r.family else f"unmapped ({r.family_reason})",
+        title=r.title,
+        trials=r.trials,
+        successes=r.successes,
+        outcome=f"inconclusive: {r.outcome_reason}" if r.inconclusive else r.outcome_reason,
+        recovery=_recovery(r.recovery_times_s),
+        data_loss=fmt(r.data_loss),
+        source=r.source,
+        href=run_link(r.source) if r.origin == "run" else None,
+    )
+
+
+def _chaos_view(ev: ChaosEvidence | None) -> ChaosView | None:
+    if not ev or not ev.data:
+        return None
+    order = {f: n for n, f in enumerate(ScenarioFamily)}
+    results = sorted(ev.data.results, key=lambda r: (order[r.family] if r.family else len(order), r.source, r.title))
+    return ChaosView([_chaos_row(r) for r in results], ev.data.unreadable, ev.data.searched)
+
+
 def build_view(assessment: Assessment, evidence: dict[str, Evidence]) -> ReportView:
     groups: dict[str, list[Fact]] = {}
     for f in assessment.facts:
@@ -174,6 +243,7 @@ def build_view(assessment: Assessment, evidence: dict[str, Evidence]) -> ReportV
         {k: [t for t in v if t] for k, v in tables.items()},
         problems=_by_category([f for f in assessment.findings if f.kind == "problem"]),
         good=_by_category([f for f in assessment.findings if f.kind == "good"]),
+        chaos=_chaos_view(evidence.get("chaos")),  # type: ignore[arg-type]
     )
 
 

@@ -13,8 +13,12 @@ Generated from `assess/rules/*.toml` by `python -m assess.rules > docs/probes.md
 Extractors (`assess/patterns/`) record where a pattern is seen in the target's code and config;
 probes (`assess/probes/`) turn those sites into findings. Each rule below is a claim a probe can
 make: a problem found, or a good practice found. Severity, wording and effort live in the rules
-data, not in code. Every probe is measured on the labelled corpus in `tests/corpus/` (precision
-at least 0.9, recall at least 0.8, printed by `pytest tests/test_probe_corpus.py -s`).
+data, not in code. Every probe of the code is measured on the labelled corpus in `tests/corpus/`
+(precision at least 0.9, recall at least 0.8, printed by `pytest tests/test_probe_corpus.py -s`).
+
+The Chaos Engineering rules judge fault-injection results (`evidence/chaos.json`) against the
+success criteria per scenario family in `assess/chaos/criteria.toml`; a failed family is placed at
+the code finding that may explain it (`RELATED` in `assess/probes/chaos.py`), when there is one.
 """
 
 

@@ -1,0 +1,111 @@
+"""``assess chaos list`` and ``assess chaos run``: the bundled experiments from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import shlex
+import sys
+from pathlib import Path
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from assess.chaos.ingest import ChaosReportError, parse_journal
+from assess.chaos.runner import bundled_experiments, requirements, run_chaos
+from assess.chaos.service import ChaosConfigError, ServiceSpec, load_service_spec
+from assess.cli import EXIT_OK, EXIT_STAGE_ERRORS, UsageError, _check_chaos_options, _target
+from assess.collectors.testrun import find_interpreter
+from assess.model.chaos import ChaosResult
+from assess.pipeline import new_run_dir
+
+EXIT_CHAOS_FAILED = 1
+"""Every experiment ran, and at least one did not hold (or tested nothing)."""
+
+
+def _spec(args: argparse.Namespace, target: Path) -> ServiceSpec:
+    try:
+        spec = load_service_spec(target)
+    except ChaosConfigError as err:
+        raise UsageError(str(err)) from None
+    if args.service_command:
+        command = tuple(shlex.split(args.service_command))
+        if not any("{port}" in arg for arg in command):
+            raise UsageError("--command must pass {port} to the service")
+        base = spec or ServiceSpec(command=command, source="--command")
+        source = "--command" if base.source == "--command" else f"{base.source}, command from --command"
+        spec = dataclasses.replace(base, command=command, source=source)
+    if spec is None:
+        raise UsageError(
+            f"{target} declares no service: add [tool.assess.chaos] to its pyproject.toml "
+            "(see docs/chaos.md) or give --command"
+        )
+    if args.health:
+        if not args.health.startswith("/"):
+            raise UsageError("--health must be a path starting with '/'")
+        spec = dataclasses.replace(spec, health=args.health)
+    return spec
+
+
+def cmd_list(console: Console) -> int:
+    table = Table("experiment", "family", "needs", "title")
+    for name, path in bundled_experiments().items():
+        document = json.loads(path.read_text(encoding="utf-8"))
+        table.add_row(
+            name, ", ".join(document.get("tags", [])[:1]), ", ".join(requirements(path)) or "-", document["title"]
+        )
+    Console().print(table)
+    return EXIT_OK
+
+
+def _outcome(result: ChaosResult) -> str:
+    if result.inconclusive:
+        return "[yellow]inconclusive[/]"
+    return "[green]held[/]" if result.successes == result.trials else "[red]failed[/]"
+
+
+def cmd_chaos(args: argparse.Namespace, console: Console) -> int:
+    if args.chaos_command == "list":
+        return cmd_list(console)
+    target = _target(args.target)
+    _check_chaos_options(args)
+    if args.timeout <= 0:
+        raise UsageError("--timeout must be positive")
+    spec = _spec(args, target)
+    python = str(find_interpreter(target, args.python)[0])
+    out = new_run_dir(Path(args.out), target).resolve()
+    console.print(f"chaos experiments against {target} ({spec.source}); journals in {out}", markup=False)
+    run = run_chaos(
+        target.resolve(), spec, out / "chaos", python=python, trials=args.chaos_trials,
+        only=args.chaos_experiments, timeout_s=args.timeout, progress=lambda line: console.print(f"[dim]…[/] {line}"),
+    )  # fmt: skip
+    if run.error:
+        console.print(f"[red]could not run:[/] {escape(run.error)}", highlight=False)
+        print(out, flush=True)
+        return EXIT_STAGE_ERRORS
+    table = Table("experiment", "trial", "outcome", "why", "recovery")
+    incomplete = False
+    all_held = True
+    for one in run.runs:
+        if one.journal is None:
+            incomplete = True
+            table.add_row(one.name, str(one.trial), "[red]no journal[/]", escape(one.message or ""), "")
+            continue
+        try:
+            result = parse_journal(str(one.journal.relative_to(out)), one.journal.read_text(encoding="utf-8"))
+        except (ChaosReportError, OSError) as err:
+            incomplete = True
+            table.add_row(one.name, str(one.trial), "[red]unreadable[/]", escape(str(err)), "")
+            continue
+        all_held = all_held and not result.inconclusive and result.successes == result.trials
+        recovery = ", ".join(f"{t:.2f} s" for t in result.recovery_times_s)
+        table.add_row(one.name, str(one.trial), _outcome(result), escape(result.outcome_reason), recovery)
+    Console(file=sys.stderr).print(table)
+    for line in run.skipped:
+        console.print(f"[yellow]skipped[/] {escape(line)}", highlight=False)
+    print(out, flush=True)
+    if incomplete:
+        return EXIT_STAGE_ERRORS
+    return EXIT_OK if all_held else EXIT_CHAOS_FAILED
