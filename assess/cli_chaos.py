@@ -49,14 +49,13 @@ def _spec(args: argparse.Namespace, target: Path) -> ServiceSpec:
     return spec
 
 
-def cmd_list(console: Console) -> int:
-    table = Table("experiment", "family", "needs", "title")
+def cmd_list() -> int:
+    """One line per bundled experiment: name, family, what it needs from the config, title."""
     for name, path in bundled_experiments().items():
         document = json.loads(path.read_text(encoding="utf-8"))
-        table.add_row(
-            name, ", ".join(document.get("tags", [])[:1]), ", ".join(requirements(path)) or "-", document["title"]
-        )
-    Console().print(table)
+        family = next(iter(document.get("tags") or []), "?")
+        needs = ",".join(requirements(path)) or "-"
+        print(f"{name:<22} {family:<22} {needs:<12} {document['title']}")
     return EXIT_OK
 
 
@@ -68,7 +67,7 @@ def _outcome(result: ChaosResult) -> str:
 
 def cmd_chaos(args: argparse.Namespace, console: Console) -> int:
     if args.chaos_command == "list":
-        return cmd_list(console)
+        return cmd_list()
     target = _target(args.target)
     _check_chaos_options(args)
     if args.timeout <= 0:
