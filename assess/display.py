@@ -18,6 +18,7 @@ from assess.model import (
     PatternsEvidence,
     TestsEvidence,
 )
+from assess.model.chaos import ChaosEvidence, ChaosResult
 
 
 def status_line(ev: Evidence) -> str:
@@ -86,6 +87,39 @@ def patterns_frames(ev: PatternsEvidence) -> dict[str, pd.DataFrame]:
     return {"sites": sites, "files": files}
 
 
+def chaos_outcome(result: ChaosResult) -> str:
+    if result.inconclusive:
+        return "inconclusive"
+    return "held" if result.successes == result.trials else "failed"
+
+
+def chaos_frames(ev: ChaosEvidence) -> dict[str, pd.DataFrame]:
+    if not ev.data:
+        return {}
+    results = pd.DataFrame(
+        [
+            {
+                "family": r.family.value if r.family else "(unmapped)",
+                "title": r.title,
+                "outcome": chaos_outcome(r),
+                "trials": r.trials,
+                "successes": r.successes,
+                "recovery_s": max(r.recovery_times_s) if r.recovery_times_s else None,
+                "data_loss": r.data_loss,
+                "reason": r.outcome_reason,
+                "source": r.source,
+                "origin": r.origin,
+            }
+            for r in ev.data.results
+        ]
+    )
+    measurements = pd.DataFrame(
+        [{"source": r.source, "measurement": k, "value": v} for r in ev.data.results for k, v in r.measurements.items()]
+    )
+    unreadable = pd.DataFrame([u.model_dump() for u in ev.data.unreadable])
+    return {"results": results, "measurements": measurements, "unreadable": unreadable}
+
+
 def findings_frame(assessment: Assessment) -> pd.DataFrame:
     """The probes' findings, one row each (problems and good practices)."""
     rows = [f.model_dump(mode="json", exclude={"snippet"}) for f in assessment.findings]
@@ -105,6 +139,10 @@ def _figures(kind: str, frames: dict[str, pd.DataFrame]) -> list[go.Figure]:
         figs.append(px.histogram(frames["results"], x="outcome", title="Test outcomes"))
     elif kind == "patterns" and not frames.get("sites", pd.DataFrame()).empty:
         figs.append(px.histogram(frames["sites"], x="kind", title="Pattern sites by kind"))
+    elif kind == "chaos" and not frames.get("results", pd.DataFrame()).empty:
+        colors = {"held": "#2e7d32", "failed": "#c62828", "inconclusive": "#9e9e9e"}
+        figs.append(px.histogram(frames["results"], y="family", color="outcome", orientation="h",
+                                 color_discrete_map=colors, title="Chaos experiments by scenario family"))  # fmt: skip
     elif kind == "complexity" and not frames.get("blocks", pd.DataFrame()).empty:
         figs.append(px.histogram(frames["blocks"], x="complexity", title="Cyclomatic complexity of functions"))
     return figs
@@ -116,6 +154,7 @@ FRAMES: dict[str, Callable[[Any], dict[str, pd.DataFrame]]] = {
     "tests": tests_frames,
     "complexity": complexity_frames,
     "patterns": patterns_frames,
+    "chaos": chaos_frames,
 }
 
 

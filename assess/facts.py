@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from statistics import mean
 from typing import Literal
 
-from assess.chaos import load_criteria
+from assess.chaos import criteria_in_force
 from assess.chaos.judge import judge
 from assess.model import (
     ComplexityEvidence,
@@ -276,7 +276,7 @@ def chaos_facts(ev: ChaosEvidence | None) -> Iterator[Fact]:
     d = ev.data if ev else None
     note = None if d else _missing("chaos", ev)
     results = d.results if d else ()
-    verdicts = judge(results, load_criteria())
+    verdicts = judge(results, criteria_in_force(d))
     names = {s: [v.family.value for v in verdicts if v.status == s] for s in ("passed", "failed", "not tested")}
     conclusive = [r for r in results if not r.inconclusive]
     worst = max((t for r in conclusive for t in r.recovery_times_s), default=None)

@@ -380,3 +380,28 @@ def test_explicit_paths_outside_the_globs(tmp_path: Path, journals: dict[str, st
     messages = [u.message for u in data.unreadable]
     assert messages[0] == f"{outside / 'notes.json'}: not a Chaos Toolkit journal, native chaos result or JUnit XML"
     assert messages[1].startswith("missing.json: cannot be read")
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ({"crash": {"min_success_rate": 1}}, "[crash] is not a scenario family"),
+        ({"load": {"min_rate": 1}}, "[load]: unknown field(s) min_rate"),
+        ({"load": {"min_success_rate": 1.5}}, "[load] min_success_rate: Input should be less than or equal to 1"),
+        ({"load": {"max_recovery_s": 0}}, "[load] max_recovery_s: Input should be greater than 0"),
+        ({"load": {"max_data_loss": -1}}, "[load] max_data_loss: Input should be greater than or equal to 0"),
+        ({"load": 3}, "[load] is not a scenario family"),
+    ],
+)
+def test_criteria_overrides_are_checked(override: dict[str, object], message: str) -> None:
+    with pytest.raises(ValueError) as err:
+        load_criteria(override, where="pyproject.toml [tool.assess.chaos.criteria]")
+    assert str(err.value).startswith("pyproject.toml [tool.assess.chaos.criteria]: ")
+    assert message in str(err.value)
+
+
+def test_criteria_overrides_say_what_they_changed() -> None:
+    criteria = load_criteria({"process-crash": {"max_recovery_s": 30}})
+    crash = criteria[ScenarioFamily.PROCESS_CRASH]
+    assert (crash.max_recovery_s, crash.min_success_rate, crash.overridden) == (30, 0.95, ("max_recovery_s",))
+    assert criteria[ScenarioFamily.LOAD].overridden == ()

@@ -424,3 +424,24 @@ def test_cli_chaos_run_with_a_command_and_its_exit_codes(tmp_path: Path, capsys:
     assert "was not healthy" in capsys.readouterr().err
     journal = json.loads((out_dir / "chaos" / "network-latency-1" / "journal.json").read_text())
     assert journal["status"] == "completed"
+
+
+def test_collector_records_the_criteria_in_force(tmp_path: Path) -> None:
+    target = write_config(tmp_path / "t", "[tool.assess.chaos.criteria.graceful-termination]\nmin_success_rate = 0.5\n")
+    evidence = collect_chaos(_ctx(target, tmp_path / "r"))
+    assert evidence.status is Status.SKIPPED and evidence.data is not None  # criteria alone: no service to run
+    criteria = {c.family.value: c for c in evidence.data.criteria}
+    assert criteria["graceful-termination"].min_success_rate == 0.5
+    assert criteria["graceful-termination"].overridden == ("min_success_rate",)
+    assert criteria["process-crash"].overridden == ()
+
+
+def test_collector_reports_bad_criteria_and_keeps_the_defaults(tmp_path: Path) -> None:
+    target = write_config(tmp_path / "t", "[tool.assess.chaos.criteria.crash]\nmin_success_rate = 0.5\n")
+    evidence = collect_chaos(_ctx(target, tmp_path / "r"))
+    assert evidence.status is Status.ERROR and evidence.data is not None
+    assert evidence.reason is not None and evidence.reason.startswith(
+        "chaos criteria: pyproject.toml [tool.assess.chaos.criteria]: [crash] is not a scenario family"
+    )
+    assert evidence.reason.endswith("the package's defaults apply")
+    assert {c.family.value: c.min_success_rate for c in evidence.data.criteria}["process-crash"] == 0.95

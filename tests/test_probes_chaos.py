@@ -49,7 +49,7 @@ def result(
     lost: int | None = None,
     title: str = "experiment",
 ) -> ChaosResult:
-    return ChaosResult(source=source, origin=origin, format="native", title=title, family=family,  # type: ignore[arg-type]
+    return ChaosResult(source=source, origin=origin, format="native", title=title, family=family,
                        family_reason="declared family" if family else "no tag, mapping or title word names a family",
                        trials=trials, successes=successes, inconclusive=inconclusive, outcome_reason=reason,
                        recovery_times_s=recovery, data_loss=lost)  # fmt: skip
@@ -285,3 +285,19 @@ def test_unmeasured_recovery_and_loss_are_none_with_a_reason() -> None:
     facts = {f.key: f for f in chaos_facts(ChaosEvidence(status=Status.OK, data=ChaosData(results=(result(F.LOAD),))))}
     assert facts["chaos.recovery.worst"].value is None and facts["chaos.recovery.worst"].note
     assert facts["chaos.data_loss"].value is None and "data loss" in (facts["chaos.data_loss"].note or "")
+
+
+def test_the_targets_criteria_are_used_and_named() -> None:
+    criteria = load_criteria({"graceful-termination": {"min_success_rate": 0.5}})
+    results = (result(F.GRACEFUL_TERMINATION, 2, 1),)
+    given = ProbeInput(
+        patterns=PatternsData(files=(), sites=()), chaos=ChaosData(results=results, criteria=tuple(criteria.values()))
+    )
+    (hit,) = scenario_verdicts(given)
+    assert hit.rule == "chaos.scenario-passed"
+    assert (
+        hit.details["criteria"]
+        == "'Process Termination: 90% clean cleanup; MTTR < 5 min' (min_success_rate set by the target)"
+    )
+    (default,) = scenario_verdicts(ProbeInput(patterns=given.patterns, chaos=ChaosData(results=results)))
+    assert default.rule == "chaos.durability-scenario-failed"

@@ -10,6 +10,9 @@ A target says how to start its service in ``assess.toml`` (table ``[chaos]``) or
     read = "/tasks/{id}"                      # GET, 200 means the record is there
     slow = "/tasks?slow_ms={ms}"              # a request that takes {ms} milliseconds
 
+    [tool.assess.chaos.criteria.process-crash]  # success criteria, per family, over the defaults
+    max_recovery_s = 30
+
 Placeholders in ``command`` and ``env`` values: ``{python}`` (the interpreter given to ``assess``),
 ``{host}`` (always 127.0.0.1), ``{port}`` (a free loopback port chosen per experiment) and
 ``{data_dir}`` (an empty folder per experiment, in the run folder). The service must listen on
@@ -79,7 +82,7 @@ class ServiceSpec:
         )
 
 
-def _table(target: Path) -> tuple[dict[str, Any], str] | None:
+def chaos_table(target: Path) -> tuple[dict[str, Any], str] | None:
     """The raw chaos table and where it was found, or None if the target has none."""
     for name, keys in (("assess.toml", ("chaos",)), ("pyproject.toml", ("tool", "assess", "chaos"))):
         path = target / name
@@ -97,6 +100,17 @@ def _table(target: Path) -> tuple[dict[str, Any], str] | None:
                 raise ChaosConfigError(f"{where}: must be a table")
             return document, where
     return None
+
+
+def load_criteria_overrides(target: Path) -> tuple[dict[str, Any], str] | None:
+    """The target's ``criteria`` tables (family -> fields) and where they are, or None."""
+    found = chaos_table(target)
+    if found is None or "criteria" not in found[0]:
+        return None
+    criteria, where = found[0]["criteria"], f"{found[1][:-1]}.criteria]"
+    if not isinstance(criteria, dict):
+        raise ChaosConfigError(f"{where}: must be a table of scenario families")
+    return criteria, where
 
 
 def _str(where: str, key: str, value: object, *, path: bool = False) -> str:
@@ -137,10 +151,13 @@ def _write_spec(where: str, raw: object) -> WriteSpec | None:
 
 def load_service_spec(target: Path) -> ServiceSpec | None:
     """The target's service spec, or None when it declares none. Raises ChaosConfigError."""
-    found = _table(target)
+    found = chaos_table(target)
     if found is None:
         return None
     raw, where = found
+    raw = {key: value for key, value in raw.items() if key != "criteria"}
+    if not raw:
+        return None  # only criteria: results to judge, no service to run experiments against
     known = {"command", "health", "startup_timeout_s", "write", "read", "slow", "env"}
     unknown = set(raw) - known
     if unknown:

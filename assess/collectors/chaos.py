@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
+from assess.chaos import load_criteria
 from assess.chaos.ingest import (
     MAX_BYTES,
     ChaosReportError,
@@ -25,12 +26,19 @@ from assess.chaos.ingest import (
     parse_native,
 )
 from assess.chaos.runner import run_chaos
-from assess.chaos.service import ChaosConfigError, load_service_spec
+from assess.chaos.service import ChaosConfigError, load_criteria_overrides, load_service_spec
 from assess.collectors import CollectContext, register_collector
 from assess.collectors.listing import list_files
 from assess.collectors.testrun import find_interpreter
 from assess.model import Status
-from assess.model.chaos import ChaosData, ChaosEvidence, ChaosResult, UnreadableResult
+from assess.model.chaos import (
+    ChaosData,
+    ChaosEvidence,
+    ChaosResult,
+    ScenarioFamily,
+    SuccessCriteria,
+    UnreadableResult,
+)
 
 DEFAULT_GLOBS = ("**/journal*.json", "**/chaos/**/*.json", "**/chaos-results/**/*.xml", "**/*chaos*.xml")
 """Where chaos results are looked for in the target; ``**/`` also matches no folder at all."""
@@ -202,21 +210,35 @@ def run_own_experiments(ctx: CollectContext, progress: Callable[[str], None] | N
     return OwnRun(results=tuple(results), unreadable=tuple(unreadable), warnings=run.skipped)
 
 
+def criteria_for(target: Path) -> tuple[dict[ScenarioFamily, SuccessCriteria], str | None]:
+    """The criteria in force for ``target`` and, when its overrides are wrong, why (then the defaults)."""
+    try:
+        overrides = load_criteria_overrides(target)
+        if overrides is None:
+            return load_criteria(), None
+        return load_criteria(overrides[0], where=overrides[1]), None
+    except (ChaosConfigError, ValueError) as err:
+        return load_criteria(), f"chaos criteria: {err}; the package's defaults apply"
+
+
 @register_collector("chaos", title="Chaos")
 def collect_chaos(ctx: CollectContext) -> ChaosEvidence:
     """The bundled experiments' results (when the target declares its service), results found in the
     target by :data:`DEFAULT_GLOBS`, and ``--chaos-result`` files; skipped if there are none."""
     own = run_own_experiments(ctx)
     found = collect_chaos_paths(ctx.target, ctx.params.chaos_results)
+    criteria, criteria_error = criteria_for(ctx.target)
     data = ChaosData(
         results=(*own.results, *found.results),
         unreadable=(*own.unreadable, *found.unreadable),
         searched=found.searched,
+        criteria=tuple(criteria.values()),
     )
     warnings = (*own.warnings, *(u.message for u in data.unreadable))
-    if own.error:
+    error = "; ".join(e for e in (own.error, criteria_error) if e)
+    if error:
         return ChaosEvidence(
-            status=Status.ERROR, reason=own.error, data=data, warnings=warnings, tool_versions=_tool_versions()
+            status=Status.ERROR, reason=error, data=data, warnings=warnings, tool_versions=_tool_versions()
         )
     if data.results:
         return ChaosEvidence(status=Status.OK, data=data, warnings=warnings, tool_versions=_tool_versions())

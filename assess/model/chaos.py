@@ -84,6 +84,21 @@ class ChaosResult(Model):
     notes: str | None = None
 
 
+class SuccessCriteria(Model):
+    """What a scenario family must achieve (defaults from ``reliability-testing-plan.md``)."""
+
+    family: ScenarioFamily
+    min_success_rate: float = Field(ge=0, le=1)
+    """Share of trials whose steady state held, 0..1."""
+    max_recovery_s: float | None = Field(default=None, gt=0)
+    max_data_loss: int | None = Field(default=None, ge=0)
+    """Records that may be lost across all trials; None: not judged."""
+    source: str = ""
+    """The plan's words the defaults come from."""
+    overridden: tuple[str, ...] = ()
+    """Fields the target's own config changed (``[tool.assess.chaos.criteria.<family>]``)."""
+
+
 class UnreadableResult(Model):
     path: str
     message: str
@@ -95,6 +110,9 @@ class ChaosData(Model):
     unreadable: tuple[UnreadableResult, ...] = ()
     searched: tuple[str, ...] = ()
     """Globs searched in the target, and explicit paths given."""
+    criteria: tuple[SuccessCriteria, ...] = ()
+    """The success criteria in force for this target (the package's, with the target's overrides);
+    empty in evidence written before criteria were recorded: the package's defaults apply."""
 
 
 @register_evidence

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 
-from assess.chaos import load_criteria
+from assess.chaos import criteria_in_force
 from assess.chaos.judge import FamilyVerdict, judge, unmapped
 from assess.model.chaos import ChaosResult
 from assess.model.chaos import ScenarioFamily as F
@@ -88,6 +88,13 @@ def _measured(v: FamilyVerdict) -> str:
     return ", ".join(parts)
 
 
+def _criteria_source(v: FamilyVerdict) -> str:
+    """The criteria's source, quoted, and which fields the target's config changed."""
+    c = v.criteria
+    changed = f" ({', '.join(c.overridden)} set by the target)" if c.overridden else ""
+    return f"'{c.source}'{changed}"
+
+
 def _cite(label: str, results: Sequence[ChaosResult]) -> str:
     """'Failing runs: a.json: why; b.json: why.' (at most ``MAX_CITED``, then how many more)."""
     cited = [f"{r.source}: {r.outcome_reason.strip().rstrip('.')}" for r in results[:MAX_CITED]]
@@ -122,7 +129,7 @@ def _failed_hit(v: FamilyVerdict, findings: Sequence[Finding]) -> Hit:
         "family": v.family.value,
         "failed": " and ".join(v.failed),
         "measured": _measured(v),
-        "criteria": v.criteria.source,
+        "criteria": _criteria_source(v),
         "results": _cite("Failing runs", failing),
         "related": _related_text(related),
     }
@@ -138,7 +145,7 @@ def _passed_hit(v: FamilyVerdict) -> Hit:
     details = {
         "family": v.family.value,
         "measured": _measured(v),
-        "criteria": v.criteria.source,
+        "criteria": _criteria_source(v),
         "results": _cite("Runs", v.conclusive),
     }
     return Hit("chaos.scenario-passed", path=_in_target(v.conclusive), details=details, subject=v.family.value)
@@ -173,7 +180,7 @@ def scenario_verdicts(given: ProbeInput) -> Iterator[Hit]:
     """Per family with results: failed or passed (when anything was tested), and inconclusive runs."""
     if given.chaos is None:
         return
-    for verdict in judge(given.chaos.results, load_criteria()):
+    for verdict in judge(given.chaos.results, criteria_in_force(given.chaos)):
         if verdict.status == "failed":
             yield _failed_hit(verdict, given.findings)
         elif verdict.status == "passed":
