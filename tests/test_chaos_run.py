@@ -112,12 +112,13 @@ def test_unreadable_toml_names_the_file(tmp_path: Path) -> None:
 def test_spec_survives_the_session_file(tmp_path: Path) -> None:
     spec = load_service_spec(sample_target())
     assert spec is not None
-    config = SessionConfig(spec, "/t", "/py", 1234, "/d", "/l", "/p")
+    config = SessionConfig(spec, "/t", "/py", 1234, "/d", "/l", "/p", dependency_port=4321)
     config.write(tmp_path / "s.json")
     again = SessionConfig.read(tmp_path / "s.json")
     assert again == config
     assert again.command() == [
-        "/py", "-m", "taskstore", "--host", "127.0.0.1", "--port", "1234", "--db", "/d/tasks.db", "--rate-limit", "0",
+        "/py", "-m", "taskstore", "--host", "127.0.0.1", "--port", "1234", "--db", "/d/tasks.db",
+        "--webhook-url", "http://127.0.0.1:4321/assess-dependency", "--rate-limit", "0",
     ]  # fmt: skip
 
 
@@ -138,16 +139,16 @@ def test_every_bundled_experiment_is_valid_chaos_toolkit() -> None:
     names = bundled_experiments()
     assert set(names) == {
         "process-crash", "graceful-termination", "network-latency", "connection-failure", "disk-exhaustion",
-        "memory-pressure",
+        "memory-pressure", "dependency-outage",
     }  # fmt: skip
     for name, path in names.items():
         experiment = load_experiment(str(path))
         ensure_experiment_is_valid(experiment)
         assert experiment["tags"][0] in {
             "process-crash", "graceful-termination", "network-latency", "network-partition", "disk-exhaustion",
-            "memory-pressure",
+            "memory-pressure", "dependency-outage",
         }, name  # fmt: skip
-        assert set(requirements(path)) <= {"write", "read", "slow"}
+        assert set(requirements(path)) <= {"write", "read", "slow", "dependency"}
 
 
 # --- the session: only our own processes ------------------------------------------------------
@@ -259,11 +260,16 @@ def test_sample_gives_the_same_outcomes_on_repeated_runs(tmp_path: Path) -> None
         assert disk.measurements["write-while-full.refused"] > 0, "the file-size limit made writes fail"
         assert disk.data_loss == 0
         assert by_name["network-latency-1"].measurements["requests-through-latency.p95_s"] >= 0.5
+        outage = by_name["dependency-outage-1"]
+        # The webhook call has no timeout: calls hung in the outage hold every slot, later events drop.
+        assert outage.measurements["baseline-calls.received"] == 3
+        assert outage.measurements["calls-after-outage.received"] == 0
     assert (
         outcomes[0]
         == outcomes[1]
         == {
             "connection-failure-1": "held",
+            "dependency-outage-1": "failed",
             "disk-exhaustion-1": "held",
             "graceful-termination-1": "failed",
             "memory-pressure-1": "held",
@@ -288,6 +294,28 @@ def test_a_draining_service_passes_graceful_termination(tmp_path: Path) -> None:
     assert term.measurements["sigterm-during-requests.completed"] == 3
     assert term.measurements["sigterm-during-requests.exit_code"] == 0
     assert results["process-crash-1"].data_loss == 0
+
+
+@pytest.mark.slow
+def test_a_dependency_call_with_a_timeout_recovers_after_the_outage(tmp_path: Path) -> None:
+    target = toy_target(tmp_path / "toy", "--hook", "{dependency_url}")
+    spec = load_service_spec(target)
+    assert spec is not None and spec.uses_dependency
+    run = run_chaos(target, spec, tmp_path / "out", only=["dependency-outage"])
+    (result,) = _results(run)
+    assert (result.successes, result.inconclusive) == (1, False), result.outcome_reason
+    assert result.measurements["calls-after-outage.received"] == 5
+    assert len(result.recovery_times_s) == 1
+
+
+@pytest.mark.slow
+def test_a_service_that_never_calls_its_dependency_tested_nothing(tmp_path: Path) -> None:
+    target = toy_target(tmp_path / "toy", "--hook-unused", "{dependency_url}")
+    spec = load_service_spec(target)
+    assert spec is not None
+    (result,) = _results(run_chaos(target, spec, tmp_path / "out", only=["dependency-outage"]))
+    assert result.inconclusive and result.successes == 0
+    assert result.outcome_reason == "activity 'baseline-calls' found nothing to test, so nothing was tested"
 
 
 @pytest.mark.slow

@@ -12,7 +12,8 @@ Steady-state probes return plain values for Chaos Toolkit's tolerances:
 - ``client_failures`` -> int: client requests that failed when they should not have;
 - ``records_lost`` -> int: acknowledged records that can no longer be read;
 - ``clean_exits`` -> bool: every SIGTERM so far let in-flight requests finish and the process exit
-  on its own, within the grace period.
+  on its own, within the grace period;
+- ``dependency_calls_missing`` -> int: calls to the dependency that did not arrive once it was back.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from assess.chaos.dependency import Dependency
 from assess.chaos.proxy import FaultProxy, Mode
 from assess.chaos.service import HOST, Reply, fill_body, request
 from assess.chaos.session import SESSION_ENV, Session, SessionConfig, measured
@@ -59,6 +61,10 @@ def session() -> Session:
 
 def before_experiment_control(context: Any, **kwargs: Any) -> None:
     s = session()
+    if s.config.dependency_port:
+        dependency = Dependency(s.config.dependency_port)
+        dependency.start()
+        s.extras["dependency"] = dependency
     s.start()
     s.wait_healthy()
 
@@ -67,6 +73,9 @@ def after_experiment_control(context: Any, state: Any = None, **kwargs: Any) -> 
     s = session()
     proxy_stop()
     s.stop()
+    dependency = s.extras.pop("dependency", None)
+    if isinstance(dependency, Dependency):
+        dependency.stop()
 
 
 # --- steady-state probes ----------------------------------------------------------------------
@@ -87,6 +96,11 @@ def records_lost() -> int:
 
 def clean_exits() -> bool:
     return all(t["clean"] for t in session().terminations)
+
+
+def dependency_calls_missing() -> int:
+    """Calls to the dependency that should have arrived after it came back, and did not."""
+    return int(session().extras.get("dependency_missing", 0))
 
 
 # --- helpers ----------------------------------------------------------------------------------
@@ -332,6 +346,57 @@ def wait_until_serving(through_proxy: bool = True, timeout_s: float = 30.0) -> d
         time.sleep(0.05)
     s.failures.append(f"not serving again within {timeout_s}s")
     return measured(recovery_s=None)
+
+
+# --- actions: the dependency -----------------------------------------------------------------
+
+
+def _dependency() -> Dependency:
+    dependency = session().extras.get("dependency")
+    if not isinstance(dependency, Dependency):
+        raise RuntimeError("no dependency: the service's command must use {dependency_url}")
+    return dependency
+
+
+def mark_dependency_calls() -> dict[str, Any]:
+    """Remember how many calls reached the dependency so far; :func:`await_dependency_calls` counts from here."""
+    calls = _dependency().calls()
+    session().extras["dependency_mark"] = calls
+    return measured(calls=calls)
+
+
+def await_dependency_calls(count: int, timeout_s: float = 5.0, baseline: bool = False) -> dict[str, Any]:
+    """Wait until ``count`` calls arrived since the mark. Short calls count as missing (after a
+    fault) or, for the ``baseline`` before any fault, mean nothing can be tested (``testable: 0``)."""
+    s = session()
+    dependency = _dependency()
+    mark = int(s.extras.get("dependency_mark", 0))
+    deadline = time.monotonic() + timeout_s
+    while dependency.calls() - mark < count and time.monotonic() < deadline:
+        time.sleep(0.02)
+    received = min(dependency.calls() - mark, count)
+    if baseline:
+        s.extras["dependency_untestable"] = received == 0
+        return measured(received=received, expected=count, testable=int(received > 0))
+    if not s.extras.get("dependency_untestable"):  # a service that never calls it misses nothing
+        s.extras["dependency_missing"] = int(s.extras.get("dependency_missing", 0)) + count - received
+    restored = s.extras.get("dependency_restored_at")
+    recovery = round(time.monotonic() - restored, 3) if received == count and isinstance(restored, float) else None
+    return measured(received=received, expected=count, recovery_s=recovery)
+
+
+def dependency_outage(mode: Mode = "blackhole") -> dict[str, Any]:
+    """Cut the dependency off: ``blackhole`` (connections accepted, never answered), ``reset`` or ``drop``."""
+    _dependency().proxy.set_mode(mode)
+    session().fault_at = time.monotonic()
+    return measured()
+
+
+def dependency_restore() -> dict[str, Any]:
+    """The dependency answers again (connections already hung stay hung, as on a real network)."""
+    _dependency().proxy.set_mode("pass")
+    session().extras["dependency_restored_at"] = time.monotonic()
+    return measured()
 
 
 # --- actions: resource faults -----------------------------------------------------------------

@@ -143,7 +143,7 @@ def _activity(record: Mapping[str, Any], phase: Phase) -> ChaosActivity:
 def _activity_failed(record: Mapping[str, Any]) -> str | None:
     """Why a method activity did not do its job, or None. A process exiting non-zero is
     recorded by Chaos Toolkit as ``succeeded`` with ``output.status`` != 0, so look there too."""
-    name = (record.get("activity") or {}).get("name", "?")
+    name = _name(record)
     status = record.get("status")
     if status != "succeeded":
         return f"activity '{name}' {status or 'did not finish'}"
@@ -215,9 +215,14 @@ def _journal_activities(journal: Mapping[str, Any]) -> tuple[ChaosActivity, ...]
 MEASUREMENT_KEY = "assess"
 """Activities that measure something return ``{"assess": {"recovery_s": 0.21, "data_lost": 0, ...}}``
 (``assess``'s own activities do; any extension may). ``recovery_s`` values become recovery times,
-``data_lost`` the data loss (the last value), ``fault_injected: 0`` makes a passing run
-inconclusive (the fault had no visible effect), and every other number is kept as a measurement
+``data_lost`` the data loss (the last value), ``fault_injected: 0`` (the fault had no visible
+effect) and ``testable: 0`` (nothing to test, e.g. the service never calls the dependency) make a
+passing run inconclusive, and every other number is kept as a measurement
 named ``activity.key``."""
+
+
+REASON_MEASUREMENTS = 6
+"""A failed run's reason ends with this many of its last measurements."""
 
 
 @dataclass
@@ -225,8 +230,14 @@ class _Measured:
     recovery: list[float] = field(default_factory=list)
     data_lost: int | None = None
     no_effect: str | None = None
-    """Name of an activity that saw no effect of its fault."""
+    """Why a run that held tested nothing: an activity saw no effect of its fault."""
+    untestable: str | None = None
+    """Why the run could test nothing at all, whatever its outcome: an activity found nothing to test."""
     values: dict[str, float] = field(default_factory=dict)
+
+
+def _name(record: Mapping[str, Any]) -> str:
+    return str((record.get("activity") or {}).get("name", "?"))
 
 
 def _measurements(journal: Mapping[str, Any]) -> _Measured:
@@ -246,10 +257,11 @@ def _measurements(journal: Mapping[str, Any]) -> _Measured:
             elif key == "data_lost":
                 out.data_lost = int(value)
             elif key == "fault_injected" and not value:
-                out.no_effect = str((record.get("activity") or {}).get("name", "?"))
+                out.no_effect = f"activity '{_name(record)}' saw no effect of the fault"
+            elif key == "testable" and not value:
+                out.untestable = f"activity '{_name(record)}' found nothing to test"
             else:
-                name = (record.get("activity") or {}).get("name", "?")
-                out.values[f"{name}.{key}"] = float(value)
+                out.values[f"{_name(record)}.{key}"] = float(value)
     return out
 
 
@@ -274,12 +286,14 @@ def parse_journal(path: str, text: str, mapping: FamilyMapping | None = None) ->
         raise ChaosReportError(f"{path}: malformed Chaos Toolkit journal ({err})") from None
     family, family_reason = family_of(title, tags, mapping)
     duration = journal.get("duration")
-    if succeeded and measured.no_effect:
+    why_nothing = measured.untestable or (measured.no_effect if succeeded else None)
+    if why_nothing and not inconclusive:
         succeeded, inconclusive = False, True
-        reason = f"activity '{measured.no_effect}' saw no effect of the fault, so nothing was tested"
+        reason = f"{why_nothing}, so nothing was tested"
     elif not succeeded and not inconclusive and measured.values:
-        shown = ", ".join(f"{key} {value:g}" for key, value in measured.values.items())
-        reason = _bounded(f"{reason}; measured: {shown}") or reason
+        last = list(measured.values.items())[-REASON_MEASUREMENTS:]  # the activities nearest the deviation
+        shown = ", ".join(f"{key} {value:g}" for key, value in last)
+        reason = _bounded(f"{reason}; measured last: {shown}") or reason
     return ChaosResult(
         source=path,
         format="chaostoolkit",

@@ -61,7 +61,7 @@ def requirements(experiment: Path) -> tuple[str, ...]:
 
 
 def _missing(spec: ServiceSpec, needs: Sequence[str]) -> list[str]:
-    return [key for key in needs if getattr(spec, key, None) is None]
+    return [key for key in needs if not spec.has(key)]
 
 
 def _session_config(spec: ServiceSpec, target: Path, python: str, work: Path) -> SessionConfig:
@@ -76,6 +76,7 @@ def _session_config(spec: ServiceSpec, target: Path, python: str, work: Path) ->
         data_dir=str(data_dir),
         log_dir=str(log_dir),
         pids_file=str(work / "pids"),
+        dependency_port=free_port() if spec.uses_dependency else 0,
     )
 
 

@@ -15,8 +15,11 @@ A target says how to start its service in ``assess.toml`` (table ``[chaos]``) or
 
 Placeholders in ``command`` and ``env`` values: ``{python}`` (the interpreter given to ``assess``),
 ``{host}`` (always 127.0.0.1), ``{port}`` (a free loopback port chosen per experiment) and
-``{data_dir}`` (an empty folder per experiment, in the run folder). The service must listen on
-``{host}:{port}``; ``assess`` only ever talks to loopback addresses.
+``{data_dir}`` (an empty folder per experiment, in the run folder) and ``{dependency_url}``: the URL
+of an HTTP dependency ``assess`` provides (a loopback sink answering 200 to anything, behind a fault
+proxy), for services that call out (webhooks, other services); a service whose command or env uses
+it gets the dependency-outage experiment. The service must listen on ``{host}:{port}``; ``assess``
+only ever talks to loopback addresses.
 """
 
 from __future__ import annotations
@@ -32,7 +35,8 @@ from pathlib import Path
 from typing import Any
 
 HOST = "127.0.0.1"
-PLACEHOLDERS = ("python", "host", "port", "data_dir")
+PLACEHOLDERS = ("python", "host", "port", "data_dir", "dependency_url")
+DEPENDENCY_PATH = "/assess-dependency"
 
 
 class ChaosConfigError(Exception):
@@ -63,6 +67,17 @@ class ServiceSpec:
     env: Mapping[str, str] = field(default_factory=dict)
     source: str = ""
     """Where the spec was read, e.g. ``pyproject.toml [tool.assess.chaos]``."""
+
+    @property
+    def uses_dependency(self) -> bool:
+        """Whether the service is pointed at ``assess``'s dependency (``{dependency_url}``)."""
+        return any("{dependency_url}" in text for text in (*self.command, *self.env.values()))
+
+    def has(self, need: str) -> bool:
+        """Whether the spec provides what an experiment needs: ``write``, ``read``, ``slow``, ``dependency``."""
+        if need == "dependency":
+            return self.uses_dependency
+        return getattr(self, need, None) is not None
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from assess._proc import tail
-from assess.chaos.service import HOST, ServiceSpec, request
+from assess.chaos.service import DEPENDENCY_PATH, HOST, ServiceSpec, request
 
 SESSION_ENV = "ASSESS_CHAOS_SESSION"
 """Environment variable naming the session file the runner wrote for ``chaos run``."""
@@ -49,6 +49,8 @@ class SessionConfig:
     log_dir: str
     pids_file: str
     """Every pid this session starts is appended here, one per line."""
+    dependency_port: int = 0
+    """Loopback port of the fault proxy in front of the dependency sink; 0: no dependency."""
 
     def write(self, path: Path) -> None:
         data = {**self.__dict__, "spec": self.spec.to_json()}
@@ -59,13 +61,18 @@ class SessionConfig:
         data = json.loads(path.read_text(encoding="utf-8"))
         return cls(**{**data, "spec": ServiceSpec.from_json(data["spec"])})
 
+    def _values(self) -> dict[str, str]:
+        return {
+            "python": self.python, "host": HOST, "port": str(self.port), "data_dir": self.data_dir,
+            "dependency_url": f"http://{HOST}:{self.dependency_port}{DEPENDENCY_PATH}",
+        }  # fmt: skip
+
     def command(self) -> list[str]:
-        values = {"python": self.python, "host": HOST, "port": str(self.port), "data_dir": self.data_dir}
-        return [arg.format_map(values) for arg in self.spec.command]
+        return [arg.format_map(self._values()) for arg in self.spec.command]
 
     def environment(self) -> dict[str, str]:
-        values = {"python": self.python, "host": HOST, "port": str(self.port), "data_dir": self.data_dir}
-        return {**os.environ, "PYTHONUNBUFFERED": "1", **{k: v.format_map(values) for k, v in self.spec.env.items()}}
+        env = {k: v.format_map(self._values()) for k, v in self.spec.env.items()}
+        return {**os.environ, "PYTHONUNBUFFERED": "1", **env}
 
 
 @dataclass
