@@ -114,7 +114,7 @@ def _chaos_options(parser: argparse.ArgumentParser, prefix: str) -> None:
     )
 
 
-def _target(given: str | None) -> Path:
+def resolve_target(given: str | None) -> Path:
     target = Path(given).expanduser() if given else sample_target()
     if not given and not target.is_dir():
         raise UsageError("the bundled sample ships only with a source checkout of assess; give a TARGET folder")
@@ -126,13 +126,13 @@ def _target(given: str | None) -> Path:
 
 
 def _params(args: argparse.Namespace) -> RunParameters:
-    target = _target(args.target)
+    target = resolve_target(args.target)
     if args.timeout <= 0:
         raise UsageError("--timeout must be positive")
     for report in args.coverage_report + args.junit_report + args.chaos_result:
         if not Path(report).is_file():
             raise UsageError(f"report {report!r} does not exist")
-    _check_chaos_options(args)
+    check_chaos_options(args)
     return RunParameters(
         target=str(target.resolve()),
         python=args.python,
@@ -148,7 +148,7 @@ def _params(args: argparse.Namespace) -> RunParameters:
     )
 
 
-def _check_chaos_options(args: argparse.Namespace) -> None:
+def check_chaos_options(args: argparse.Namespace) -> None:
     from assess.chaos.runner import bundled_experiments
 
     if not 1 <= args.chaos_trials <= 20:

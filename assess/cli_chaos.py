@@ -16,7 +16,7 @@ from rich.table import Table
 from assess.chaos.ingest import ChaosReportError, parse_journal
 from assess.chaos.runner import bundled_experiments, requirements, run_chaos
 from assess.chaos.service import ChaosConfigError, ServiceSpec, load_service_spec
-from assess.cli import EXIT_OK, EXIT_STAGE_ERRORS, UsageError, _check_chaos_options, _target
+from assess.cli import EXIT_OK, EXIT_STAGE_ERRORS, UsageError, check_chaos_options, resolve_target
 from assess.collectors.testrun import find_interpreter
 from assess.model.chaos import ChaosResult
 from assess.pipeline import new_run_dir
@@ -68,8 +68,8 @@ def _outcome(result: ChaosResult) -> str:
 def cmd_chaos(args: argparse.Namespace, console: Console) -> int:
     if args.chaos_command == "list":
         return cmd_list()
-    target = _target(args.target)
-    _check_chaos_options(args)
+    target = resolve_target(args.target)
+    check_chaos_options(args)
     if args.timeout <= 0:
         raise UsageError("--timeout must be positive")
     spec = _spec(args, target)
