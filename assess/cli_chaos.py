@@ -101,7 +101,7 @@ def cmd_chaos(args: argparse.Namespace, console: Console) -> int:
         all_held = all_held and not result.inconclusive and result.successes == result.trials
         recovery = ", ".join(f"{t:.2f} s" for t in result.recovery_times_s)
         table.add_row(one.name, str(one.trial), _outcome(result), escape(result.outcome_reason), recovery)
-    Console(file=sys.stderr).print(table)
+    Console(file=sys.stderr, width=None if sys.stderr.isatty() else 200).print(table)  # logs: no wrapping
     for line in run.skipped:
         console.print(f"[yellow]skipped[/] {escape(line)}", highlight=False)
     print(out, flush=True)

@@ -283,8 +283,9 @@ def test_sample_gives_the_same_outcomes_on_repeated_runs(tmp_path: Path) -> None
 
 
 @pytest.mark.slow
-def test_a_draining_service_passes_graceful_termination(tmp_path: Path) -> None:
-    target = toy_target(tmp_path / "toy", "--drain")
+@pytest.mark.parametrize(("flags", "exit_code"), [(("--drain",), 0), (("--drain", "--reraise"), -signal.SIGTERM)])
+def test_a_draining_service_passes_graceful_termination(tmp_path: Path, flags: tuple[str, ...], exit_code: int) -> None:
+    target = toy_target(tmp_path / "toy", *flags)
     spec = load_service_spec(target)
     assert spec is not None
     run = run_chaos(target, spec, tmp_path / "out", only=["graceful-termination", "process-crash"])
@@ -292,7 +293,7 @@ def test_a_draining_service_passes_graceful_termination(tmp_path: Path) -> None:
     term = results["graceful-termination-1"]
     assert (term.successes, term.inconclusive) == (1, False), term.outcome_reason
     assert term.measurements["sigterm-during-requests.completed"] == 3
-    assert term.measurements["sigterm-during-requests.exit_code"] == 0
+    assert term.measurements["sigterm-during-requests.exit_code"] == exit_code
     assert results["process-crash-1"].data_loss == 0
 
 

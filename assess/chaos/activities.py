@@ -12,7 +12,7 @@ Steady-state probes return plain values for Chaos Toolkit's tolerances:
 - ``client_failures`` -> int: client requests that failed when they should not have;
 - ``records_lost`` -> int: acknowledged records that can no longer be read;
 - ``clean_exits`` -> bool: every SIGTERM so far let in-flight requests finish and the process exit
-  on its own, within the grace period;
+  on its own (0, 143, or the re-raised signal), within the grace period;
 - ``dependency_calls_missing`` -> int: calls to the dependency that did not arrive once it was back.
 """
 
@@ -34,8 +34,11 @@ from assess.chaos.proxy import FaultProxy, Mode
 from assess.chaos.service import HOST, Reply, fill_body, request
 from assess.chaos.session import SESSION_ENV, Session, SessionConfig, measured
 
-CLEAN_EXIT_CODES = (0, 128 + signal.SIGTERM)
-"""Exit codes that count as leaving cleanly after SIGTERM (0, or 143 by the shell convention)."""
+CLEAN_EXIT_CODES = (0, 128 + signal.SIGTERM, -signal.SIGTERM)
+"""Exit statuses that count as leaving cleanly after SIGTERM, once every in-flight request was
+answered: 0; 143 (the shell's 128 + 15); or ended by SIGTERM itself, as servers that drain and then
+re-raise the signal do (uvicorn since 0.29). A process the default action kills at once has the same
+status, but its in-flight requests are cut, and that is what fails it."""
 SETTLE_S = 0.3
 """Time given to requests to reach the service before a fault hits them."""
 
