@@ -1,12 +1,15 @@
 """Build the assessment document from a run folder and write the outputs beside it.
 
-For now the assessment holds the run information, each evidence file's status and the measured
-facts; grades, findings and the plan slot in here later. Reading a run folder never changes it
-except for the outputs this module owns (``assessment.json``, ``assessment.html``).
+The assessment holds the run information, each evidence file's status, the measured facts, the
+probes' findings, and what the rubric makes of them: grades, verdict, plan, critical untested
+areas. Reading a run folder never changes it except for the outputs this module owns
+(``assessment.json``, ``assessment.html``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from assess.facts import facts
@@ -14,6 +17,11 @@ from assess.model import Assessment, Evidence, EvidenceSummary, RunInfo, Status
 from assess.model.io import ModelFileError, read_evidence, read_run_info, write_model
 from assess.probes import run_probes
 from assess.report.html import write_html
+from assess.report.sarif import write_sarif
+from assess.rubric import RubricError, apply_overrides, load_rubric
+from assess.rubric.config import apply_waivers, load_target_config
+from assess.rubric.plan import critical_areas, make_plan, untested_reliability_code
+from assess.rubric.score import decide, grade_all
 
 
 def load_evidence(run_dir: Path) -> tuple[dict[str, Evidence], list[EvidenceSummary]]:
@@ -53,12 +61,48 @@ def build_assessment(run_dir: Path) -> tuple[Assessment, dict[str, Evidence]]:
         summaries.append(
             EvidenceSummary(kind="probes", status=Status.ERROR, path="evidence/patterns.json", reason=reason)
         )
-    return Assessment(run=run, evidence=tuple(summaries), facts=facts(evidence), findings=findings), evidence
+    measured = facts(evidence)
+    return score_assessment(Assessment(run=run, evidence=tuple(summaries), facts=measured, findings=findings),
+                            evidence), evidence  # fmt: skip
+
+
+def score_assessment(
+    assessment: Assessment, evidence: Mapping[str, Evidence], rubric_file: Path | None = None, today: date | None = None
+) -> Assessment:
+    """``assessment`` with grades, verdict, plan and critical areas from the rubric and the target's config.
+
+    A broken rubric or config costs the grades, not the report: ``scoring_error`` says why.
+    """
+    today = today or datetime.now(UTC).date()
+    try:
+        rubric = load_rubric(rubric_file)
+        config = load_target_config(Path(assessment.run.target))
+        if config.source:
+            rubric = apply_overrides(rubric, config.table, config.source)
+    except RubricError as err:
+        return assessment.model_copy(update={"scoring_error": str(err)})
+    findings, waivers = apply_waivers(assessment.findings, config.waivers, today)
+    grades = grade_all(assessment.facts, findings, evidence, rubric)
+    changed = f"; changed by {config.source}: {', '.join(rubric.changes)}" if rubric.changes else ""
+    return assessment.model_copy(
+        update={
+            "findings": findings,
+            "grades": grades,
+            "verdict": decide(grades, findings, assessment.facts, rubric),
+            "plan": make_plan(findings, rubric),
+            "critical_areas": critical_areas(evidence),
+            "untested_reliability_code": untested_reliability_code(findings),
+            "waivers": waivers,
+            "rubric": f"{rubric.source}{changed}",
+        }
+    )
 
 
 def write_outputs(run_dir: Path) -> Assessment:
-    """Build the assessment and write ``assessment.json`` and ``assessment.html`` atomically."""
+    """Build the assessment and write ``assessment.json``, ``assessment.html`` and ``findings.sarif``
+    atomically."""
     assessment, evidence = build_assessment(run_dir)
     write_model(assessment, run_dir / "assessment.json")
     write_html(assessment, evidence, run_dir / "assessment.html")
+    write_sarif(assessment, run_dir / "findings.sarif")
     return assessment

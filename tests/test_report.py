@@ -43,8 +43,13 @@ def test_missing_evidence_is_not_measured(tmp_path: Path):
     groups = {f.key.split(".")[0] for f in assessment.facts}
     assert all(any(f.note for f in assessment.facts if f.key.startswith(g + ".")) for g in groups)
     html = (run_dir / "assessment.html").read_text(encoding="utf-8")
-    assert html.count("not measured") == len(assessment.facts)
+    facts_html = html[: html.index('<section id="findings">')]
+    assert facts_html.count("not measured") >= len(assessment.facts)
     assert "no coverage evidence" in html
+    # No evidence grades nothing, and is not a pass: every category is not measured, the verdict says so.
+    assert {g.status for g in assessment.grades} == {"not-measured"}
+    assert assessment.verdict is not None and assessment.verdict.decision == "NEEDS_WORK"
+    assert all("was not measured" in r for r in assessment.verdict.reasons)
 
 
 def test_unreadable_evidence_file_is_reported_not_raised(tmp_path: Path):

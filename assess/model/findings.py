@@ -41,3 +41,6 @@ class Finding(Model):
     tested: bool | None = None
     """Whether the test run executed the finding's lines; None when coverage does not say."""
     language: str | None = None
+    waived: str | None = None
+    """The waiver covering this finding (its justification and expiry); a waived finding counts
+    against no grade and no verdict rule, and is still shown."""

@@ -8,6 +8,14 @@ from pydantic import Field
 
 from assess.model.base import SCHEMA_VERSION, Model, Status
 from assess.model.findings import Finding
+from assess.model.grades import (
+    CategoryGrade,
+    CriticalArea,
+    Plan,
+    UntestedReliabilityCode,
+    Verdict,
+    WaiverStatus,
+)
 
 
 class RunParameters(Model):
@@ -97,11 +105,21 @@ class EvidenceSummary(Model):
 
 
 class Assessment(Model):
-    """The document ``assessment.json`` holds. Grades and the plan come in later versions."""
+    """The document ``assessment.json`` holds."""
 
     schema_version: int = SCHEMA_VERSION
     run: RunInfo
     evidence: tuple[EvidenceSummary, ...]
     facts: tuple[Fact, ...]
     findings: tuple[Finding, ...] = ()
-    """What the probes found, problems and good practices, most severe first."""
+    """What the probes found, problems and good practices, most severe first (waived ones marked)."""
+    grades: tuple[CategoryGrade, ...] = ()
+    verdict: Verdict | None = None
+    """None when the rubric could not be applied (``scoring_error`` says why)."""
+    plan: Plan | None = None
+    critical_areas: tuple[CriticalArea, ...] = ()
+    untested_reliability_code: tuple[UntestedReliabilityCode, ...] = ()
+    waivers: tuple[WaiverStatus, ...] = ()
+    rubric: str = ""
+    """The rubric applied, and what the target's config changed in it."""
+    scoring_error: str | None = None

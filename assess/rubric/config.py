@@ -1,0 +1,140 @@
+"""A target's own assessment config: ``[tool.assess]`` in its pyproject.toml, or an ``assess.toml``.
+
+Keys used by the rubric: ``weights``, ``thresholds``, ``disabled`` (see :func:`assess.rubric.apply_overrides`)
+and ``waivers``; ``chaos`` belongs to the chaos stage (docs/chaos.md). A waiver names a rule (glob),
+optionally a path glob, a justification and an expiry date; an expired waiver stops applying and is
+reported as expired.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tomllib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from fnmatch import fnmatchcase
+from pathlib import Path
+from typing import Any
+
+from assess.model.findings import Finding
+from assess.model.grades import WaiverStatus
+from assess.rubric import RubricError
+
+KNOWN_KEYS = frozenset({"weights", "thresholds", "disabled", "waivers", "chaos"})
+
+
+@dataclass(frozen=True)
+class Waiver:
+    rule: str
+    """Rule id, or a glob of rule ids (``security.*``)."""
+    justification: str
+    path: str | None = None
+    expires: dt.date | None = None
+
+    def covers(self, finding: Finding) -> bool:
+        if not fnmatchcase(finding.rule, self.rule):
+            return False
+        return self.path is None or (finding.path is not None and fnmatchcase(finding.path, self.path))
+
+    def expired(self, today: dt.date) -> bool:
+        return self.expires is not None and self.expires < today
+
+
+@dataclass(frozen=True)
+class TargetConfig:
+    table: Mapping[str, Any]
+    waivers: tuple[Waiver, ...] = ()
+    source: str | None = None
+    """Where it was read (``pyproject.toml [tool.assess]``); None when the target has none."""
+
+
+def _read(path: Path) -> Any:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
+        raise RubricError(f"{path.name}: cannot be read ({err})") from None
+
+
+def _waiver(where: str, n: int, raw: object) -> Waiver:
+    at = f"{where} waivers[{n}]"
+    if not isinstance(raw, Mapping):
+        raise RubricError(f"{at}: must be a table")
+    unknown = set(raw) - {"rule", "path", "justification", "expires"}
+    if unknown:
+        raise RubricError(f"{at}: unknown key(s) {', '.join(sorted(unknown))}")
+    rule, justification = raw.get("rule"), raw.get("justification")
+    if not isinstance(rule, str) or not rule:
+        raise RubricError(f"{at}: rule must be a rule id or glob")
+    if not isinstance(justification, str) or not justification.strip():
+        raise RubricError(f"{at}: a waiver needs a justification")
+    path = raw.get("path")
+    if path is not None and not isinstance(path, str):
+        raise RubricError(f"{at}: path must be a glob string")
+    expires = raw.get("expires")
+    if isinstance(expires, str):
+        try:
+            expires = dt.date.fromisoformat(expires)
+        except ValueError:
+            raise RubricError(f"{at}: expires must be a date (YYYY-MM-DD)") from None
+    if (expires is not None and not isinstance(expires, dt.date)) or isinstance(expires, dt.datetime):
+        raise RubricError(f"{at}: expires must be a date (YYYY-MM-DD)")
+    return Waiver(rule=rule, justification=justification.strip(), path=path, expires=expires)
+
+
+def parse_config(table: Mapping[str, Any], where: str) -> TargetConfig:
+    unknown = set(table) - KNOWN_KEYS
+    if unknown:
+        raise RubricError(f"{where}: unknown key(s) {', '.join(sorted(unknown))} ({', '.join(sorted(KNOWN_KEYS))})")
+    for key in ("weights", "thresholds"):
+        if not isinstance(table.get(key, {}), Mapping):
+            raise RubricError(f"{where}: {key} must be a table")
+    if not isinstance(table.get("disabled", []), list):
+        raise RubricError(f"{where}: disabled must be a list of category names")
+    raw_waivers = table.get("waivers", [])
+    if not isinstance(raw_waivers, list):
+        raise RubricError(f"{where}: waivers must be an array of tables ([[tool.assess.waivers]])")
+    waivers = tuple(_waiver(where, n, w) for n, w in enumerate(raw_waivers))
+    return TargetConfig(table=table, waivers=waivers, source=where)
+
+
+def load_target_config(target: Path) -> TargetConfig:
+    """The target's config (``assess.toml`` first, then ``[tool.assess]``); empty when it has none.
+
+    Raises RubricError naming the file and key.
+    """
+    if (target / "assess.toml").is_file():
+        return parse_config(_read(target / "assess.toml"), "assess.toml")
+    if (target / "pyproject.toml").is_file():
+        table = _read(target / "pyproject.toml").get("tool", {}).get("assess")
+        if isinstance(table, Mapping):
+            return parse_config(table, "pyproject.toml [tool.assess]")
+    return TargetConfig(table={})
+
+
+def apply_waivers(
+    findings: Iterable[Finding], waivers: Iterable[Waiver], today: dt.date
+) -> tuple[tuple[Finding, ...], tuple[WaiverStatus, ...]]:
+    """Findings with ``waived`` set where a live waiver covers them, and each waiver's status."""
+    waivers = tuple(waivers)
+    matched = [0] * len(waivers)
+    out = []
+    for finding in findings:
+        for n, waiver in enumerate(waivers):
+            if finding.kind == "problem" and not waiver.expired(today) and waiver.covers(finding):
+                matched[n] += 1
+                until = f" (until {waiver.expires.isoformat()})" if waiver.expires else ""
+                finding = finding.model_copy(update={"waived": f"{waiver.justification}{until}"})
+                break
+        out.append(finding)
+    statuses = tuple(
+        WaiverStatus(
+            rule=w.rule,
+            path=w.path,
+            justification=w.justification,
+            expires=w.expires.isoformat() if w.expires else None,
+            expired=w.expired(today),
+            matched=matched[n],
+        )
+        for n, w in enumerate(waivers)
+    )
+    return tuple(out), statuses
