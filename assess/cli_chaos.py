@@ -59,10 +59,11 @@ def cmd_list() -> int:
     return EXIT_OK
 
 
+OUTCOME_STYLE = {"held": "green", "failed": "red", "inconclusive": "yellow"}
+
+
 def _outcome(result: ChaosResult) -> str:
-    if result.inconclusive:
-        return "[yellow]inconclusive[/]"
-    return "[green]held[/]" if result.successes == result.trials else "[red]failed[/]"
+    return f"[{OUTCOME_STYLE[result.outcome]}]{result.outcome}[/]"
 
 
 def cmd_chaos(args: argparse.Namespace, console: Console) -> int:
@@ -98,7 +99,7 @@ def cmd_chaos(args: argparse.Namespace, console: Console) -> int:
             incomplete = True
             table.add_row(one.name, str(one.trial), "[red]unreadable[/]", escape(str(err)), "")
             continue
-        all_held = all_held and not result.inconclusive and result.successes == result.trials
+        all_held = all_held and result.outcome == "held"
         recovery = ", ".join(f"{t:.2f} s" for t in result.recovery_times_s)
         table.add_row(one.name, str(one.trial), _outcome(result), escape(result.outcome_reason), recovery)
     Console(file=sys.stderr, width=None if sys.stderr.isatty() else 200).print(table)  # logs: no wrapping

@@ -18,7 +18,7 @@ from assess.model import (
     PatternsEvidence,
     TestsEvidence,
 )
-from assess.model.chaos import ChaosEvidence, ChaosResult
+from assess.model.chaos import ChaosEvidence
 
 
 def status_line(ev: Evidence) -> str:
@@ -87,12 +87,6 @@ def patterns_frames(ev: PatternsEvidence) -> dict[str, pd.DataFrame]:
     return {"sites": sites, "files": files}
 
 
-def chaos_outcome(result: ChaosResult) -> str:
-    if result.inconclusive:
-        return "inconclusive"
-    return "held" if result.successes == result.trials else "failed"
-
-
 def chaos_frames(ev: ChaosEvidence) -> dict[str, pd.DataFrame]:
     if not ev.data:
         return {}
@@ -101,7 +95,7 @@ def chaos_frames(ev: ChaosEvidence) -> dict[str, pd.DataFrame]:
             {
                 "family": r.family.value if r.family else "(unmapped)",
                 "title": r.title,
-                "outcome": chaos_outcome(r),
+                "outcome": r.outcome,
                 "trials": r.trials,
                 "successes": r.successes,
                 "recovery_s": max(r.recovery_times_s) if r.recovery_times_s else None,

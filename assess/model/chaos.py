@@ -83,6 +83,13 @@ class ChaosResult(Model):
     tags: tuple[str, ...] = ()
     notes: str | None = None
 
+    @property
+    def outcome(self) -> Literal["held", "failed", "inconclusive"]:
+        """``held`` when every trial held, ``failed`` when one did not, ``inconclusive`` when nothing was tested."""
+        if self.inconclusive:
+            return "inconclusive"
+        return "held" if self.successes == self.trials else "failed"
+
 
 class SuccessCriteria(Model):
     """What a scenario family must achieve (defaults from ``reliability-testing-plan.md``)."""

@@ -59,6 +59,8 @@ class Category:
     applies_if_sites: tuple[str, ...] = ()
     not_applicable: str = ""
     absent_is_zero: bool = False
+    findings_evidence: str = "patterns"
+    """The evidence kind the category's findings are made from; without it, they are not measured."""
     penalize: bool = True
     """Whether the category's problem findings take points (False: they only explain the grade)."""
     disabled: str | None = None
@@ -141,6 +143,7 @@ def parse_rubric(document: Mapping[str, Any], source: str) -> Rubric:
                 applies_if_sites=tuple(raw.get("applies_if_sites", ())),
                 not_applicable=str(raw.get("not_applicable", "")),
                 absent_is_zero=bool(raw.get("absent_is_zero", False)),
+                findings_evidence=str(raw.get("findings_evidence", "patterns")),
                 penalize=bool(raw.get("penalize", True)),
             )
             for name, raw in document["category"].items()

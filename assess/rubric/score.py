@@ -82,13 +82,12 @@ def _sites(evidence: Mapping[str, Evidence]) -> set[str] | None:
 
 def _findings_evidence(category: Category, evidence: Mapping[str, Evidence]) -> str | None:
     """Why the findings this category counts cannot be trusted to be complete, or None."""
-    kinds = ["chaos"] if category.findings_from == ("Chaos Engineering",) else ["patterns"]
-    for kind in kinds:
-        ev = evidence.get(kind)
-        if ev is None:
-            return f"no {kind} evidence in this run"
-        if ev.status is Status.ERROR:
-            return f"the {kind} stage failed: {ev.reason}"
+    kind = category.findings_evidence
+    ev = evidence.get(kind)
+    if ev is None:
+        return f"no {kind} evidence in this run"
+    if ev.status is Status.ERROR:
+        return f"the {kind} stage failed: {ev.reason}"
     return None
 
 
