@@ -98,11 +98,15 @@ def score_assessment(
     )
 
 
-def write_outputs(run_dir: Path) -> Assessment:
-    """Build the assessment and write ``assessment.json``, ``assessment.html`` and ``findings.sarif``
-    atomically."""
-    assessment, evidence = build_assessment(run_dir)
+def write_reports(assessment: Assessment, evidence: Mapping[str, Evidence], run_dir: Path) -> None:
+    """Write every output drawn from ``assessment`` into ``run_dir``, each file atomically."""
     write_model(assessment, run_dir / "assessment.json")
     write_html(assessment, evidence, run_dir / "assessment.html")
     write_sarif(assessment, run_dir / "findings.sarif")
+
+
+def write_outputs(run_dir: Path) -> Assessment:
+    """Build the assessment of the run in ``run_dir`` and write its outputs (see ``write_reports``)."""
+    assessment, evidence = build_assessment(run_dir)
+    write_reports(assessment, evidence, run_dir)
     return assessment
