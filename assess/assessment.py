@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+from assess.config import apply_waivers, load_target_config
 from assess.facts import facts
 from assess.model import Assessment, Evidence, EvidenceSummary, RunInfo, Status
 from assess.model.io import ModelFileError, read_evidence, read_run_info, write_model
@@ -19,7 +20,6 @@ from assess.probes import run_probes
 from assess.report.html import write_html
 from assess.report.sarif import write_sarif
 from assess.rubric import RubricError, apply_overrides, load_rubric
-from assess.rubric.config import apply_waivers, load_target_config
 from assess.rubric.plan import critical_areas, make_plan, untested_reliability_code
 from assess.rubric.score import decide, grade_all
 

@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 
 from assess.collectors.patterns import scan
+from assess.config import Waiver, apply_waivers, parse_config
 from assess.model import Evidence, Fact, PatternsEvidence, Status
 from assess.model.chaos import ChaosData, ChaosEvidence
 from assess.model.findings import Finding, Severity
 from assess.model.grades import CategoryGrade
 from assess.model.patterns import PatternsData
 from assess.rubric import RubricError, apply_overrides, load_rubric
-from assess.rubric.config import Waiver, apply_waivers, parse_config
 from assess.rubric.plan import crap, make_plan, priority_of
 from assess.rubric.score import decide, grade_all, grade_of
 

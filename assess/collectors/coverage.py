@@ -30,7 +30,9 @@ from assess.collectors.testrun import (
     snapshot,
     suite_env,
 )
+from assess.config import load_target_config
 from assess.model import CoverageData, CoverageEvidence, Role, Status, TestRun
+from assess.rubric import RubricError
 
 VENV_OMITS = (".venv", "venv", ".tox", ".nox", "node_modules", "build", "site-packages")
 PYTEST_NO_TESTS = 5
@@ -109,8 +111,16 @@ def _fail_under(ctx: CollectContext, meta: dict[str, Any]) -> tuple[float | None
     return float(value), source
 
 
+def _configured_test_command(target: Path) -> str | None:
+    """The target config's ``test_command``; a broken config is reported by the listing and the rubric."""
+    try:
+        return load_target_config(target).test_command
+    except RubricError:
+        return None
+
+
 def _command(ctx: CollectContext, interp: Interpreter) -> TestCommand:
-    text = ctx.params.test_command or DEFAULT_TEST_COMMAND
+    text = ctx.params.test_command or _configured_test_command(ctx.target) or DEFAULT_TEST_COMMAND
     command = parse_test_command(text)
     if command.is_pytest and interp.pytest_version is None:
         raise TestSetupError(

@@ -11,6 +11,9 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from assess.config import TargetConfig, load_target_config
+from assess.rubric import RubricError
+
 EXCLUDED_DIRS = frozenset(
     {
         ".git",
@@ -52,6 +55,8 @@ class Listing:
     skipped: tuple[str, ...]
     """Entries left out: symlinks, special files."""
     warnings: tuple[str, ...] = ()
+    excluded: tuple[str, ...] = ()
+    """Files the target's config leaves out (``paths.exclude``)."""
 
 
 def _excluded(rel: str, *, walk: bool) -> bool:
@@ -117,9 +122,20 @@ def _utf8(name: str) -> bool:
     return True
 
 
+def _config(target: Path, warnings: list[str]) -> TargetConfig:
+    try:
+        return load_target_config(target)
+    except RubricError as err:
+        warnings.append(f"the target's assess config is ignored: {err}")
+        return TargetConfig(table={})
+
+
 def list_files(target: Path) -> Listing:
-    """List regular files under ``target`` that belong to the project."""
+    """List regular files under ``target`` that belong to the project, less those its config's
+    ``paths.exclude`` leaves out."""
     warnings: list[str] = []
+    config = _config(target, warnings)
+    excluded: list[str] = []
     method = "walk"
     raw = _git_paths(target) if git_toplevel(target) else None
     if raw is not None:
@@ -130,6 +146,9 @@ def list_files(target: Path) -> Listing:
     skipped: list[str] = []
     for rel in sorted(set(raw)):
         if _excluded(rel, walk=method == "walk"):
+            continue
+        if config.excludes(rel):
+            excluded.append(rel)
             continue
         if not _utf8(rel):  # cannot be written to JSON or shown as it is
             skipped.append(rel.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace"))
@@ -143,4 +162,6 @@ def list_files(target: Path) -> Listing:
     if len(kept) > MAX_FILES:
         warnings.append(f"more than {MAX_FILES} files; only the first {MAX_FILES} are inventoried")
         kept = kept[:MAX_FILES]
-    return Listing(method=method, paths=tuple(kept), skipped=tuple(skipped), warnings=tuple(warnings))
+    if excluded:
+        warnings.append(f"{len(excluded)} file(s) left out by {config.source} paths.exclude")
+    return Listing(method, tuple(kept), tuple(skipped), tuple(warnings), tuple(excluded))

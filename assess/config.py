@@ -1,9 +1,10 @@
 """A target's own assessment config: ``[tool.assess]`` in its pyproject.toml, or an ``assess.toml``.
 
 Keys used by the rubric: ``weights``, ``thresholds``, ``disabled`` (see :func:`assess.rubric.apply_overrides`)
-and ``waivers``; ``chaos`` belongs to the chaos stage (docs/chaos.md). A waiver names a rule (glob),
-optionally a path glob, a justification and an expiry date; an expired waiver stops applying and is
-reported as expired.
+and ``waivers``; ``paths.exclude`` (globs of files no collector looks at) by the file listing;
+``test_command`` by the coverage stage when the command line gives none; ``chaos`` by the chaos
+stage (docs/chaos.md). A waiver names a rule (glob), optionally a path glob, a justification and
+an expiry date; an expired waiver stops applying and is reported as expired.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from assess.model.findings import Finding
 from assess.model.grades import WaiverStatus
 from assess.rubric import RubricError
 
-KNOWN_KEYS = frozenset({"weights", "thresholds", "disabled", "waivers", "chaos"})
+KNOWN_KEYS = frozenset({"weights", "thresholds", "disabled", "waivers", "chaos", "paths", "test_command"})
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,14 @@ class TargetConfig:
     waivers: tuple[Waiver, ...] = ()
     source: str | None = None
     """Where it was read (``pyproject.toml [tool.assess]``); None when the target has none."""
+    exclude: tuple[str, ...] = ()
+    """``paths.exclude``: globs of relative paths left out of every collector."""
+    test_command: str | None = None
+
+    def excludes(self, rel: str) -> bool:
+        """Whether ``paths.exclude`` leaves out ``rel``: a glob matches the path (``*`` crosses folders),
+        or names one of its folders (``docs`` or ``docs/``)."""
+        return any(fnmatchcase(rel, g) or rel.startswith(g.rstrip("/") + "/") for g in self.exclude)
 
 
 def _read(path: Path) -> Any:
@@ -94,7 +103,23 @@ def parse_config(table: Mapping[str, Any], where: str) -> TargetConfig:
     if not isinstance(raw_waivers, list):
         raise RubricError(f"{where}: waivers must be an array of tables ([[tool.assess.waivers]])")
     waivers = tuple(_waiver(where, n, w) for n, w in enumerate(raw_waivers))
-    return TargetConfig(table=table, waivers=waivers, source=where)
+    test_command = table.get("test_command")
+    if test_command is not None and (not isinstance(test_command, str) or not test_command.strip()):
+        raise RubricError(f"{where}: test_command must be a command line (a string)")
+    return TargetConfig(table=table, waivers=waivers, source=where, exclude=_exclude(table.get("paths", {}), where),
+                        test_command=test_command.strip() if test_command else None)  # fmt: skip
+
+
+def _exclude(paths: object, where: str) -> tuple[str, ...]:
+    if not isinstance(paths, Mapping):
+        raise RubricError(f"{where}: paths must be a table ([tool.assess.paths] or [paths])")
+    unknown = set(paths) - {"exclude"}
+    if unknown:
+        raise RubricError(f"{where}: paths: unknown key(s) {', '.join(sorted(unknown))} (exclude)")
+    exclude = paths.get("exclude", [])
+    if not isinstance(exclude, list) or not all(isinstance(g, str) and g.strip("/ ") for g in exclude):
+        raise RubricError(f"{where}: paths.exclude must be a list of path globs")
+    return tuple(g.strip().removeprefix("./") for g in exclude)
 
 
 def load_target_config(target: Path) -> TargetConfig:
