@@ -49,8 +49,10 @@ def load_evidence(run_dir: Path) -> tuple[dict[str, Evidence], list[EvidenceSumm
     return evidence, summaries
 
 
-def build_assessment(run_dir: Path) -> tuple[Assessment, dict[str, Evidence]]:
-    """The assessment of the run in ``run_dir``. Raises ModelFileError when run.json is unreadable."""
+def build_assessment(run_dir: Path, rubric_file: Path | None = None) -> tuple[Assessment, dict[str, Evidence]]:
+    """The assessment of the run in ``run_dir``, scored with ``rubric_file`` (default: the bundled rubric).
+
+    Raises ModelFileError when run.json is unreadable."""
     run: RunInfo = read_run_info(run_dir / "run.json")
     evidence, summaries = load_evidence(run_dir)
     try:
@@ -63,7 +65,7 @@ def build_assessment(run_dir: Path) -> tuple[Assessment, dict[str, Evidence]]:
         )
     measured = facts(evidence)
     return score_assessment(Assessment(run=run, evidence=tuple(summaries), facts=measured, findings=findings),
-                            evidence), evidence  # fmt: skip
+                            evidence, rubric_file), evidence  # fmt: skip
 
 
 def score_assessment(
@@ -98,7 +100,7 @@ def score_assessment(
     )
 
 
-def write_reports(assessment: Assessment, evidence: Mapping[str, Evidence], run_dir: Path) -> None:
+def write_reports(assessment: Assessment, evidence: dict[str, Evidence], run_dir: Path) -> None:
     """Write every output drawn from ``assessment`` into ``run_dir``, each file atomically."""
     write_model(assessment, run_dir / "assessment.json")
     write_html(assessment, evidence, run_dir / "assessment.html")

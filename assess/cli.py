@@ -8,12 +8,17 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 
 from assess import __version__
-from assess.model import RunParameters, StageResult, Status
+from assess.model import Assessment, RunParameters, StageResult, Status
+from assess.model.findings import Severity
+from assess.model.io import ModelFileError, read_model
 from assess.paths import sample_target
 
 EXIT_OK = 0
+EXIT_GATE = 1
+"""The report was written, and the assessment fails ``--fail-on`` or ``--baseline``."""
 EXIT_USAGE = 2
 """Bad arguments, or a target that does not exist or is not a folder."""
 EXIT_STAGE_ERRORS = 3
@@ -73,7 +78,17 @@ def _parser() -> argparse.ArgumentParser:
         help="do not run the bundled chaos experiments (they run when the target declares [tool.assess.chaos])",
     )
     _chaos_options(run, "chaos_")
+    _gate_options(run)
     run.add_argument("--quiet", action="store_true", help="print only the run folder")
+    score = sub.add_parser(
+        "score", help="re-run the probes and the rubric on a run folder's evidence and rewrite its reports"
+    )
+    score.add_argument("run_dir", metavar="RUN_FOLDER", help="a run folder made by 'assess run'")
+    score.add_argument("--rubric", metavar="FILE", help="a rubric TOML file to use instead of the bundled one")
+    _gate_options(score)
+    render = sub.add_parser("render", help="rewrite a run folder's reports from its assessment.json")
+    render.add_argument("run_dir", metavar="RUN_FOLDER", help="a run folder made by 'assess run'")
+    _gate_options(render)
     chaos = sub.add_parser("chaos", help="fault injection: run the bundled Chaos Toolkit experiments")
     chaos_sub = chaos.add_subparsers(dest="chaos_command", required=True)
     chaos_sub.add_parser("list", help="list the bundled experiments")
@@ -112,6 +127,46 @@ def _chaos_options(parser: argparse.ArgumentParser, prefix: str) -> None:
         metavar="NAME",
         help="run only this bundled experiment (repeatable; see 'assess chaos list')",
     )
+
+
+def _gate_options(parser: argparse.ArgumentParser) -> None:
+    gate = parser.add_argument_group("gating (exit 1 when the assessment fails these)")
+    gate.add_argument("--fail-on", choices=("NO-GO", "NEEDS_WORK"), help="fail on this verdict or a worse one")
+    gate.add_argument(
+        "--baseline",
+        metavar="ASSESSMENT_JSON",
+        help="an earlier assessment.json: fail when a category's grade drops or a new finding appears",
+    )
+    gate.add_argument(
+        "--new-findings",
+        choices=[s.value for s in Severity],
+        default=Severity.HIGH.value,
+        metavar="SEVERITY",
+        help="with --baseline: the least severity of a new finding that fails (default: high)",
+    )
+
+
+def _baseline(args: argparse.Namespace) -> Assessment | None:
+    if not args.baseline:
+        return None
+    from assess.gate import read_baseline
+
+    try:
+        return read_baseline(Path(args.baseline))
+    except ModelFileError as err:
+        raise UsageError(f"--baseline: {err}") from None
+
+
+def _gate(args: argparse.Namespace, assessment: Assessment, baseline: Assessment | None, console: Console) -> bool:
+    """Print the gate's result; True when it passes (or nothing was asked)."""
+    from assess.gate import check
+
+    result = check(assessment, args.fail_on, baseline, Severity(args.new_findings))
+    for note in result.notes:
+        console.print(f"gate: {note}", highlight=False, markup=False)
+    for failure in result.failures:
+        console.print(f"[red]gate failed:[/] {escape(failure)}", highlight=False)
+    return result.passed
 
 
 def resolve_target(given: str | None) -> Path:
@@ -180,28 +235,91 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
     from assess.pipeline import Pipeline, new_run_dir
 
     params = _params(args)
+    baseline = _baseline(args)
     run_dir = new_run_dir(Path(args.out), Path(params.target)).resolve()
     console.print(f"assess {__version__}: {params.target}")
     pipeline = Pipeline(params, run_dir, None if args.quiet else _progress(console))
     info = pipeline.run()
-    write_outputs(run_dir)  # with the final run info, whatever the assessment notebook managed
+    assessment = write_outputs(run_dir)  # with the final run info, whatever the assessment notebook managed
     failed = [s.name for s in info.stages if s.status is Status.ERROR]
     if failed:
         console.print(f"[red]stages with errors:[/] {', '.join(failed)}; the report says what could not be measured")
     console.print(f"report: {run_dir / 'assessment.html'}")
+    passed = _gate(args, assessment, baseline, console)
     print(run_dir, flush=True)
-    return EXIT_STAGE_ERRORS if failed else EXIT_OK
+    return EXIT_GATE if not passed else EXIT_STAGE_ERRORS if failed else EXIT_OK
+
+
+def _run_folder(given: str, needs: str) -> Path:
+    run_dir = Path(given).expanduser().resolve()
+    if not (run_dir / needs).is_file():
+        raise UsageError(f"{given!r} is not a run folder: it has no {needs}")
+    return run_dir
+
+
+def cmd_score(args: argparse.Namespace, console: Console) -> int:
+    """Re-run probes and rubric on the evidence in a run folder and rewrite its outputs."""
+    from assess.assessment import build_assessment, write_reports
+
+    run_dir = _run_folder(args.run_dir, "run.json")
+    rubric = Path(args.rubric).expanduser().resolve() if args.rubric else None
+    if rubric is not None and not rubric.is_file():
+        raise UsageError(f"rubric {args.rubric!r} does not exist")
+    baseline = _baseline(args)
+    old = _verdict_of(run_dir / "assessment.json")
+    try:
+        assessment, evidence = build_assessment(run_dir, rubric)
+    except ModelFileError as err:
+        raise UsageError(str(err)) from None
+    if assessment.scoring_error:
+        console.print(f"[red]not scored:[/] {escape(assessment.scoring_error)}", highlight=False)
+    write_reports(assessment, evidence, run_dir)
+    new = assessment.verdict.decision if assessment.verdict else "no verdict"
+    console.print(f"verdict: {old} -> {new} ({escape(assessment.rubric or 'no rubric')})", highlight=False)
+    return _finish(args, assessment, baseline, run_dir, console)
+
+
+def cmd_render(args: argparse.Namespace, console: Console) -> int:
+    """Rewrite a run folder's reports from its assessment.json and evidence, without scoring."""
+    from assess.assessment import load_evidence, write_reports
+
+    run_dir = _run_folder(args.run_dir, "assessment.json")
+    baseline = _baseline(args)
+    try:
+        assessment = read_model(Assessment, run_dir / "assessment.json")
+    except ModelFileError as err:
+        raise UsageError(f"{err}; 'assess score {args.run_dir}' rebuilds it from the evidence") from None
+    evidence, _ = load_evidence(run_dir)
+    write_reports(assessment, evidence, run_dir)
+    return _finish(args, assessment, baseline, run_dir, console)
+
+
+def _verdict_of(path: Path) -> str:
+    try:
+        verdict = read_model(Assessment, path).verdict
+    except ModelFileError:
+        return "none"
+    return verdict.decision if verdict else "no verdict"
+
+
+def _finish(args: argparse.Namespace, assessment: Assessment, baseline: Assessment | None, run_dir: Path,
+            console: Console) -> int:  # fmt: skip
+    console.print(f"report: {run_dir / 'assessment.html'}")
+    passed = _gate(args, assessment, baseline, console)
+    print(run_dir, flush=True)
+    return EXIT_OK if passed else EXIT_GATE
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    console = Console(stderr=True, quiet=getattr(args, "quiet", False))
+    console = Console(stderr=True, quiet=getattr(args, "quiet", False), soft_wrap=True)  # CI logs: no wrapping
     try:
         if args.command == "chaos":
             from assess.cli_chaos import cmd_chaos
 
             return cmd_chaos(args, console)
-        return cmd_run(args, console)
+        commands = {"run": cmd_run, "score": cmd_score, "render": cmd_render}
+        return commands[args.command](args, console)
     except UsageError as err:
         print(f"assess: error: {err}", file=sys.stderr)
         return EXIT_USAGE

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from assess.cli import EXIT_OK, EXIT_STAGE_ERRORS, EXIT_USAGE, main
+from assess.cli import EXIT_GATE, EXIT_OK, EXIT_STAGE_ERRORS, EXIT_USAGE, main
 from assess.model.io import read_assessment, read_run_info
 from assess.paths import sample_target
 
@@ -68,7 +68,8 @@ def _stages(run_dir: Path) -> dict[str, tuple[str, str | None]]:
 @pytest.mark.slow
 def test_run_on_the_bundled_sample(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
     before = tree_digest(sample_target())
-    assert main(["run", "--out", str(tmp_path)]) == EXIT_OK
+    # The sample is NO-GO: --fail-on makes that exit 1, after the whole report is written.
+    assert main(["run", "--out", str(tmp_path), "--fail-on", "NO-GO"]) == EXIT_GATE
     run_dir = _last_line(capsys)
     assert run_dir.parent == tmp_path
     assert tree_digest(sample_target()) == before, "assess wrote into the target"

@@ -283,3 +283,25 @@ def test_plan_effort_and_time_to_ready() -> None:
 @pytest.mark.parametrize(("cc", "cov", "expected"), [(1, 0.0, 2.0), (10, 0.0, 110.0), (10, 1.0, 10.0), (5, 0.5, 8.125)])
 def test_crap(cc: int, cov: float, expected: float) -> None:
     assert crap(cc, cov) == pytest.approx(expected)
+
+
+def test_docs_rubric_tables_are_current() -> None:
+    from assess.rubric.doc import BEGIN, END, describe
+
+    doc = (Path(__file__).parent.parent / "docs" / "rubric.md").read_text(encoding="utf-8")
+    generated = doc[doc.index(BEGIN) : doc.index(END) + len(END)]
+    assert generated == describe(load_rubric()), "run: python -m assess.rubric.doc --write docs/rubric.md"
+    for category in load_rubric().categories:
+        assert f"| {category.name} |" in generated
+
+
+def test_docs_write_replaces_only_the_generated_part(tmp_path: Path) -> None:
+    from assess.rubric.doc import BEGIN, END, main, replace_tables
+
+    page = tmp_path / "rubric.md"
+    page.write_text(f"# mine\n{BEGIN}\nold\n{END}\ntail\n", encoding="utf-8")
+    assert main(["--write", str(page)]) == 0
+    text = page.read_text(encoding="utf-8")
+    assert text.startswith(f"# mine\n{BEGIN}\n") and text.endswith(f"{END}\ntail\n") and "\nold\n" not in text
+    with pytest.raises(ValueError, match="markers"):
+        replace_tables("no markers", "x")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+from collections import Counter
+from collections.abc import Sequence
 from enum import StrEnum
 from typing import Literal
 
@@ -44,3 +47,26 @@ class Finding(Model):
     waived: str | None = None
     """The waiver covering this finding (its justification and expiry); a waived finding counts
     against no grade and no verdict rule, and is still shown."""
+
+
+def finding_fingerprints(findings: Sequence[Finding]) -> list[str]:
+    """One stable fingerprint per finding: a hash of rule, path and snippet (not the line, so editing code
+    above a finding does not make it new), then ``:n`` among identical ones in line order. SARIF's
+    partial fingerprints and ``--baseline`` both use it."""
+    identities = [_identity(f) for f in findings]
+    order = sorted(
+        range(len(findings)), key=lambda i: (identities[i], findings[i].line or 0, findings[i].end_line or 0)
+    )
+    seen: Counter[str] = Counter()
+    out = [""] * len(findings)
+    for i in order:
+        seen[identities[i]] += 1
+        out[i] = f"{identities[i]}:{seen[identities[i]]}"
+    return out
+
+
+def _identity(finding: Finding) -> str:
+    # The line number is left out on purpose: editing code above a finding must not make it new.
+    snippet = " ".join(finding.snippet.split())
+    material = "\0".join((finding.rule, finding.path or "", snippet))
+    return hashlib.sha256(material.encode("utf-8", "surrogateescape")).hexdigest()[:32]

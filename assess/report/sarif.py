@@ -27,9 +27,7 @@ What goes in, and why:
 
 from __future__ import annotations
 
-import hashlib
 import json
-from collections import Counter
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from importlib import resources
@@ -39,7 +37,7 @@ from urllib.parse import quote
 
 from assess._files import atomic_write_text
 from assess.model.base import Status
-from assess.model.findings import Finding, Severity
+from assess.model.findings import Finding, Severity, finding_fingerprints
 from assess.model.run import Assessment, RunInfo
 from assess.rules import Rule, default_rules
 
@@ -96,7 +94,7 @@ def sarif_document(
     descriptors = [_descriptor(_rule_for(rule_id, rules, problems)) for rule_id in used]
     if anchor is None:
         anchor = repository_anchor(Path(assessment.run.target))
-    fingerprints = _fingerprints(problems)
+    fingerprints = finding_fingerprints(problems)
     run: Json = {
         "tool": {"driver": _driver(assessment.run, descriptors)},
         "invocations": [_invocation(assessment.run)],
@@ -269,27 +267,6 @@ def _result_properties(finding: Finding) -> Json:
     if not finding.path:
         properties["scope"] = "repository"
     return properties
-
-
-def _fingerprints(findings: Sequence[Finding]) -> list[str]:
-    """One stable fingerprint per finding: identity hash, then ``:n`` among identical ones by line."""
-    identities = [_identity(f) for f in findings]
-    order = sorted(
-        range(len(findings)), key=lambda i: (identities[i], findings[i].line or 0, findings[i].end_line or 0)
-    )
-    seen: Counter[str] = Counter()
-    out = [""] * len(findings)
-    for i in order:
-        seen[identities[i]] += 1
-        out[i] = f"{identities[i]}:{seen[identities[i]]}"
-    return out
-
-
-def _identity(finding: Finding) -> str:
-    # The line number is left out on purpose: editing code above a finding must not make it new.
-    snippet = " ".join(finding.snippet.split())
-    material = "\0".join((finding.rule, finding.path or "", snippet))
-    return hashlib.sha256(material.encode("utf-8", "surrogateescape")).hexdigest()[:32]
 
 
 def _message(text: str) -> Json:
