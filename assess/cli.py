@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import os
+import shutil
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -180,6 +182,23 @@ def resolve_target(given: str | None) -> Path:
     return target
 
 
+def resolve_interpreter(given: str | None) -> str | None:
+    """``--python`` as an absolute path: stages run in other working directories. A bare name is
+    looked up on PATH. Not ``resolve()``d: a virtualenv's python is a symlink, and following it would
+    lose the virtualenv."""
+    if given is None:
+        return None
+    if os.sep not in given and not given.startswith((".", "~")):
+        found = shutil.which(given)
+        if found is None:
+            raise UsageError(f"--python {given!r} is not on PATH")
+        return found
+    path = os.path.abspath(Path(given).expanduser())  # noqa: PTH100 (lexical, keeps the symlink)
+    if not Path(path).exists():
+        raise UsageError(f"--python {given!r} does not exist")
+    return path
+
+
 def _params(args: argparse.Namespace) -> RunParameters:
     target = resolve_target(args.target)
     if args.timeout <= 0:
@@ -190,7 +209,7 @@ def _params(args: argparse.Namespace) -> RunParameters:
     check_chaos_options(args)
     return RunParameters(
         target=str(target.resolve()),
-        python=args.python,
+        python=resolve_interpreter(args.python),
         test_command=args.test_command,
         timeout_s=args.timeout,
         no_tests=args.no_tests,

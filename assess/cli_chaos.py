@@ -16,7 +16,14 @@ from rich.table import Table
 from assess.chaos.ingest import ChaosReportError, parse_journal
 from assess.chaos.runner import bundled_experiments, requirements, run_chaos
 from assess.chaos.service import ChaosConfigError, ServiceSpec, load_service_spec
-from assess.cli import EXIT_OK, EXIT_STAGE_ERRORS, UsageError, check_chaos_options, resolve_target
+from assess.cli import (
+    EXIT_OK,
+    EXIT_STAGE_ERRORS,
+    UsageError,
+    check_chaos_options,
+    resolve_interpreter,
+    resolve_target,
+)
 from assess.collectors.testrun import find_interpreter
 from assess.model.chaos import ChaosResult
 from assess.pipeline import new_run_dir
@@ -74,7 +81,7 @@ def cmd_chaos(args: argparse.Namespace, console: Console) -> int:
     if args.timeout <= 0:
         raise UsageError("--timeout must be positive")
     spec = _spec(args, target)
-    python = str(find_interpreter(target, args.python)[0])
+    python = str(find_interpreter(target, resolve_interpreter(args.python))[0])
     out = new_run_dir(Path(args.out), target).resolve()
     console.print(f"chaos experiments against {target} ({spec.source}); journals in {out}", markup=False)
     run = run_chaos(

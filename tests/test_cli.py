@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -156,3 +157,22 @@ def test_notebooks_ship_inside_the_package():
 
     assert notebooks_dir() == PACKAGE_DIR / "notebooks"
     assert {p.stem for p in notebooks_dir().glob("*.ipynb")} >= {"inventory", "coverage", "assessment"}
+
+
+def test_python_is_made_absolute_without_leaving_the_virtualenv(tmp_path: Path, monkeypatch):
+    from assess.cli import UsageError, resolve_interpreter
+
+    venv_python = tmp_path / "venv" / "bin" / "python"
+    venv_python.parent.mkdir(parents=True)
+    venv_python.symlink_to(sys.executable)
+    monkeypatch.chdir(tmp_path)
+    # Stages run elsewhere: a relative --python must not depend on the working directory, and the
+    # symlink is kept (resolving it would run the base interpreter, outside the virtualenv).
+    assert resolve_interpreter("venv/bin/python") == str(venv_python)
+    assert resolve_interpreter("./venv/bin/../bin/python") == str(venv_python)
+    assert resolve_interpreter(Path(sys.executable).name) is not None  # a bare name: looked up on PATH
+    assert resolve_interpreter(None) is None
+    with pytest.raises(UsageError, match="does not exist"):
+        resolve_interpreter("nope/bin/python")
+    with pytest.raises(UsageError, match="is not on PATH"):
+        resolve_interpreter("no-such-python-3.99")
