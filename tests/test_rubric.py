@@ -127,10 +127,19 @@ def test_categories_that_do_not_apply(tmp_path: Path) -> None:
     (tmp_path / "lib.py").write_text("def add(a, b):\n    return a + b\n", encoding="utf-8")
     patterns, _ = scan(tmp_path)
     grades = by_name(grade_all(GOOD_FACTS, (), evidence(patterns), load_rubric()))
-    for name in ("Data Durability", "Dependency Resilience", "Health Monitoring", "Observability"):
+    for name in ("Data Durability", "Dependency Resilience", "Health Monitoring", "Observability", "Chaos Engineering"):
         assert grades[name].status == "not-applicable", name
         assert grades[name].grade is None and grades[name].reason
     assert grades["Security"].status == "graded" and grades["Security"].grade == "A"
+
+
+def test_a_library_with_chaos_results_is_graded_on_them(tmp_path: Path) -> None:
+    """Chaos Engineering applies to services, and to anything that runs chaos experiments anyway."""
+    (tmp_path / "lib.py").write_text("def add(a, b):\n    return a + b\n", encoding="utf-8")
+    patterns, _ = scan(tmp_path)
+    facts = [f for f in GOOD_FACTS if f.key != "chaos.results"] + [fact("chaos.results", 3)]
+    chaos = by_name(grade_all(facts, (), evidence(patterns), load_rubric()))["Chaos Engineering"]
+    assert chaos.status == "graded"
 
 
 def test_findings_only_categories_need_their_evidence() -> None:

@@ -57,6 +57,8 @@ class Category:
     findings_from: tuple[str, ...]
     signals: tuple[Signal, ...] = ()
     applies_if_sites: tuple[str, ...] = ()
+    applies_if_facts: tuple[str, ...] = ()
+    """Facts that make the category apply, whatever the sites, when any is above zero."""
     not_applicable: str = ""
     absent_is_zero: bool = False
     findings_evidence: str = "patterns"
@@ -141,6 +143,7 @@ def parse_rubric(document: Mapping[str, Any], source: str) -> Rubric:
                 findings_from=tuple(raw.get("findings_from", ())),
                 signals=tuple(_signal(f"{source} [category.{name!r}]", s) for s in raw.get("signal", ())),
                 applies_if_sites=tuple(raw.get("applies_if_sites", ())),
+                applies_if_facts=tuple(raw.get("applies_if_facts", ())),
                 not_applicable=str(raw.get("not_applicable", "")),
                 absent_is_zero=bool(raw.get("absent_is_zero", False)),
                 findings_evidence=str(raw.get("findings_evidence", "patterns")),

@@ -25,7 +25,10 @@ def _cell(text: str) -> str:
 def _applies(c: Category) -> str:
     if not c.applies_if_sites:
         return "always"
-    return f"when the code has any of: {', '.join(f'`{s}`' for s in c.applies_if_sites)}"
+    text = f"when the code has any of: {', '.join(f'`{s}`' for s in c.applies_if_sites)}"
+    if c.applies_if_facts:
+        text += f"; or when {' or '.join(f'`{k}`' for k in c.applies_if_facts)} is above 0"
+    return text
 
 
 def _categories(rubric: Rubric) -> list[str]:

@@ -147,7 +147,8 @@ def grade_category(
         return CategoryGrade(**base, status="disabled", reason=category.disabled)
     sites = _sites(evidence)
     if category.applies_if_sites and sites is not None and not sites.intersection(category.applies_if_sites):
-        return CategoryGrade(**base, status="not-applicable", reason=category.not_applicable)
+        if not any((_fact(facts, key) or 0) > 0 for key in category.applies_if_facts):
+            return CategoryGrade(**base, status="not-applicable", reason=category.not_applicable)
     ours = [f for f in findings if f.category in category.findings_from]
     problems = [f for f in ours if f.kind == "problem" and not f.waived]
     goods = [f for f in ours if f.kind == "good"]
