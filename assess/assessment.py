@@ -17,7 +17,9 @@ from assess.facts import facts
 from assess.model import Assessment, Evidence, EvidenceSummary, RunInfo, Status
 from assess.model.io import ModelFileError, read_evidence, read_run_info, write_model
 from assess.probes import run_probes
+from assess.report.badge import write_badge
 from assess.report.html import write_html
+from assess.report.markdown import write_markdown
 from assess.report.sarif import write_sarif
 from assess.rubric import RubricError, apply_overrides, load_rubric
 from assess.rubric.plan import critical_areas, make_plan, untested_reliability_code
@@ -105,6 +107,8 @@ def write_reports(assessment: Assessment, evidence: dict[str, Evidence], run_dir
     write_model(assessment, run_dir / "assessment.json")
     write_html(assessment, evidence, run_dir / "assessment.html")
     write_sarif(assessment, run_dir / "findings.sarif")
+    write_markdown(assessment, run_dir / "summary.md")
+    write_badge(assessment, run_dir / "badge.svg")
 
 
 def write_outputs(run_dir: Path) -> Assessment:

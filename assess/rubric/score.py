@@ -135,6 +135,13 @@ def _finding_notes(problems: Sequence[Finding], goods: Sequence[Finding]) -> lis
     return notes
 
 
+def _not_applicable(category: Category, sites: set[str] | None, facts: Mapping[str, Fact]) -> bool:
+    """No site of the kinds the category is about, and no fact that makes it apply anyway."""
+    if not category.applies_if_sites or sites is None or sites.intersection(category.applies_if_sites):
+        return False
+    return not any((_fact(facts, key) or 0) > 0 for key in category.applies_if_facts)
+
+
 def grade_category(
     category: Category,
     facts: Mapping[str, Fact],
@@ -146,9 +153,8 @@ def grade_category(
     if category.disabled:
         return CategoryGrade(**base, status="disabled", reason=category.disabled)
     sites = _sites(evidence)
-    if category.applies_if_sites and sites is not None and not sites.intersection(category.applies_if_sites):
-        if not any((_fact(facts, key) or 0) > 0 for key in category.applies_if_facts):
-            return CategoryGrade(**base, status="not-applicable", reason=category.not_applicable)
+    if _not_applicable(category, sites, facts):
+        return CategoryGrade(**base, status="not-applicable", reason=category.not_applicable)
     ours = [f for f in findings if f.category in category.findings_from]
     problems = [f for f in ours if f.kind == "problem" and not f.waived]
     goods = [f for f in ours if f.kind == "good"]
@@ -170,7 +176,8 @@ def grade_category(
         points = min(points, POINTS[rubric.critical_cap])
     notes = [f"{s.label}: {_fmt(s.value, s.unit)}, grade {s.grade}." for s in measured]
     if zero:
-        notes.append(f"No chaos results were found ({chaos.reason if chaos else ''}): no fault injection is practised.")
+        notes.append(f"{(chaos.reason if chaos else None) or 'No chaos results were found'}: "
+                     "no fault injection is practised.")  # fmt: skip
     notes.extend(_finding_notes(problems, goods) if category.findings_from else [])
     waived = sum(1 for f in ours if f.waived)
     if waived:
