@@ -3,7 +3,7 @@
 The assessment holds the run information, each evidence file's status, the measured facts, the
 probes' findings, and what the rubric makes of them: grades, verdict, plan, critical untested
 areas. Reading a run folder never changes it except for the outputs this module owns
-(``assessment.json``, ``assessment.html``).
+(``assessment.json``, ``assessment.html``, ``findings.sarif``, ``summary.md``, ``badge.svg``).
 """
 
 from __future__ import annotations
