@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import html
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import pandas as pd
@@ -19,6 +20,7 @@ from assess.model import (
     TestsEvidence,
 )
 from assess.model.chaos import ChaosEvidence
+from assess.report.charts import GRADE_COLORS, NOT_GRADED, build_charts
 
 
 def status_line(ev: Evidence) -> str:
@@ -166,17 +168,69 @@ def show(ev: Evidence, rows: int = 20) -> dict[str, pd.DataFrame]:
     return frames
 
 
-def show_assessment(assessment: Assessment) -> pd.DataFrame:
-    """Display the run's stages and measured facts; returns the facts table."""
+def grade_card_frame(assessment: Assessment) -> pd.DataFrame:
+    """The grade card, one row per category in rubric order: a grade, or N/A / not measured / off."""
+    rows = [
+        {
+            "category": g.category,
+            "critical": g.critical,
+            "grade": g.grade or NOT_GRADED[g.status],
+            "points": g.points,
+            "findings": g.findings,
+            "notes": " ".join((*g.notes, g.reason or "")).strip(),
+        }
+        for g in assessment.grades
+    ]
+    return pd.DataFrame(rows, columns=["category", "critical", "grade", "points", "findings", "notes"])
+
+
+def _grade_style(grade: str) -> str:
+    color = GRADE_COLORS.get(grade)  # type: ignore[call-overload]
+    return f"background-color: {color}; color: white; font-weight: bold" if color else "color: #57606a"
+
+
+def show_grade_card(assessment: Assessment) -> Any:
+    """Display the grade card as a styled table (every text escaped); returns the pandas Styler."""
     from IPython.display import display
 
+    styler = (
+        grade_card_frame(assessment)
+        .style.hide(axis="index")
+        .format(escape="html", precision=2, na_rep="")
+        .map(_grade_style, subset=["grade"])
+        .set_properties(subset=["notes"], **{"text-align": "left", "white-space": "normal"})
+    )
+    display(styler)
+    return styler
+
+
+def verdict_html(assessment: Assessment) -> str:
+    """The verdict and what decided it, as escaped HTML; or why there is none."""
+    if assessment.verdict is None:
+        why = assessment.scoring_error or "the rubric was not applied"
+        return f"<p><strong>No verdict</strong>: {html.escape(why)}</p>"
+    reasons = "".join(f"<li>{html.escape(r)}</li>" for r in assessment.verdict.reasons)
+    return f"<p><strong>Verdict: {html.escape(assessment.verdict.decision)}</strong></p><ul>{reasons}</ul>"
+
+
+def show_assessment(assessment: Assessment, evidence: Mapping[str, Evidence] | None = None) -> pd.DataFrame:
+    """Display the verdict, the grade card, the charts (those that need evidence only when ``evidence``
+    is given), the run's stages, the measured facts and the findings; returns the facts table."""
+    from IPython.display import HTML, display
+
+    display(HTML(verdict_html(assessment)))
+    if assessment.grades:
+        show_grade_card(assessment)
+    figures, failures = build_charts(assessment, evidence or {})
+    for failure in failures:
+        print(failure)
+    for figure in figures.values():
+        display(figure)
     display(pd.DataFrame([s.model_dump(mode="json") for s in assessment.run.stages]))
-    table = pd.DataFrame([f.model_dump(mode="json") for f in assessment.facts])
-    display(table[["key", "label", "value", "unit", "note", "source"]])
+    columns = ["key", "label", "value", "unit", "note", "source"]
+    table = pd.DataFrame([f.model_dump(mode="json") for f in assessment.facts], columns=columns)
+    display(table)
     findings = findings_frame(assessment)
     if not findings.empty:
-        display(findings[["severity", "kind", "category", "title", "path", "line", "tested", "message"]])
-        fig = px.histogram(findings, x="severity", color="kind", title="Findings by severity",
-                           category_orders={"severity": ["critical", "high", "medium", "low", "info"]})  # fmt: skip
-        fig.show()
+        display(findings[["severity", "kind", "category", "title", "path", "line", "tested", "waived", "message"]])
     return table

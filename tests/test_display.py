@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import plotly.graph_objects as go
+
 from assess import display
+from assess.facts import facts
 from assess.model import Status
 from assess.model.chaos import ChaosData, ChaosEvidence, ChaosResult, ScenarioFamily, UnreadableResult
+from assess.model.grades import Verdict
+from assess.report import charts
+
+from . import test_charts as charts_cases
 
 
 def _result(title: str, family: ScenarioFamily | None, successes: int, *, inconclusive: bool = False) -> ChaosResult:
@@ -40,3 +47,47 @@ def test_chaos_frames_and_chart() -> None:
 
 def test_chaos_frames_without_data() -> None:
     assert display.chaos_frames(ChaosEvidence(status=Status.SKIPPED, reason="none")) == {}
+
+
+def test_grade_card_frame_says_why_a_category_has_no_grade():
+    frame = display.grade_card_frame(charts_cases.assessment())
+    rows = dict(zip(frame["category"], frame["grade"], strict=True))
+    assert rows["Test Coverage"] == "C+" and rows["Security"] == "A"
+    assert (rows["Chaos Engineering"], rows["Data Durability"], rows["Performance Testing"]) == (
+        "not measured",
+        "N/A",
+        "off",
+    )
+    assert frame.loc[frame["category"] == "Data Durability", "notes"].item() == "no persistence sites"
+
+
+def test_grade_card_table_escapes_the_targets_text(monkeypatch):
+    monkeypatch.setattr("IPython.display.display", lambda *_a, **_k: None)
+    page = display.show_grade_card(charts_cases.assessment()).to_html()
+    assert "<b>f</b>" not in page and "&lt;b&gt;f&lt;/b&gt;" in page
+
+
+def test_show_assessment_shows_verdict_grade_card_and_the_report_charts(monkeypatch):
+    shown: list[object] = []
+    monkeypatch.setattr("IPython.display.display", lambda obj, **_k: shown.append(obj))
+    evidence = charts_cases.all_evidence()
+    verdict = Verdict(decision="NO-GO", reasons=("<i>Security</i> is graded F",), rules=())
+    a = charts_cases.assessment(facts=facts(evidence), verdict=verdict)
+    display.show_assessment(a, evidence)
+    assert "NO-GO" in shown[0].data and "&lt;i&gt;Security&lt;/i&gt;" in shown[0].data  # type: ignore[attr-defined]
+    assert type(shown[1]).__name__ == "Styler"
+    figures = [o for o in shown if isinstance(o, go.Figure)]
+    assert [f.layout.title.text.split("<br>")[0] for f in figures] == [
+        f.layout.title.text.split("<br>")[0] for f in charts.build_charts(a, evidence)[0].values()
+    ]
+    assert len(figures) == len(charts.CHARTS)
+
+
+def test_show_assessment_without_evidence_draws_what_the_assessment_holds(monkeypatch):
+    shown: list[object] = []
+    monkeypatch.setattr("IPython.display.display", lambda obj, **_k: shown.append(obj))
+    a = charts_cases.assessment(facts=facts({}))
+    display.show_assessment(a)
+    names = [f.layout.title.text.split("<br>")[0] for f in shown if isinstance(f, go.Figure)]
+    assert names == ["Grade by category", "Findings by category and severity"]
+    assert "No verdict" in shown[0].data  # type: ignore[attr-defined]

@@ -70,7 +70,10 @@ def make_plan(findings: Iterable[Finding], rubric: Rubric) -> Plan:
                 assumptions=assumptions)  # fmt: skip
 
 
-def _coverage_of(coverage: CoverageData | None, path: str, start: int, end: int) -> float | None:
+def block_coverage(coverage: CoverageData | None, path: str, start: int, end: int) -> float | None:
+    """The share (0..1) of the statements on lines ``start``..``end`` of ``path`` that the tests
+    executed, from coverage.py's executed and missing lines; None when coverage says nothing there.
+    CRAP, the critical areas and the hotspot chart all join complexity to coverage through it."""
     if coverage is None or coverage.totals is None:
         return None
     entry = next((f for f in coverage.files if f.path == path), None)
@@ -98,7 +101,7 @@ def critical_areas(evidence: Mapping[str, Evidence]) -> tuple[CriticalArea, ...]
     for b in blocks:
         if b.kind == "class":
             continue
-        share = _coverage_of(coverage, b.path, b.line, b.end_line)
+        share = block_coverage(coverage, b.path, b.line, b.end_line)
         score = crap(b.complexity, share) if share is not None else None
         if score is not None and share is not None and (score > CRAP_THRESHOLD or (share < 1 and b.complexity >= 5)):
             verdict = f"> {CRAP_THRESHOLD:g}, risky to change" if score > CRAP_THRESHOLD else f"<= {CRAP_THRESHOLD:g}"
