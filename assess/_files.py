@@ -11,11 +11,13 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` through a temporary file in the same folder, then rename.
 
     Readers see either the old file or the whole new one. On failure the temporary file is
-    removed and the exception propagates.
+    removed and the exception propagates. The file gets the mode a plain ``open()`` would give it
+    (0666 less the umask), not the 0600 of a temporary file: reports are meant to be shared.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.fchmod(fd, 0o666 & ~_UMASK)
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
@@ -24,6 +26,16 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)  # reading the umask means setting it; put it straight back
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _umask()
+"""Read once, at import (single-threaded), since reading it briefly changes it for the process."""
 
 
 def atomic_write_text(path: Path, text: str) -> None:
