@@ -40,3 +40,19 @@ _UMASK = _umask()
 
 def atomic_write_text(path: Path, text: str) -> None:
     atomic_write_bytes(path, text.encode("utf-8"))
+
+
+class FileTooLarge(OSError):
+    """A file over the size a reader accepts; an OSError so callers' "cannot be read" paths apply."""
+
+
+def read_bounded(path: Path, limit: int) -> bytes:
+    """The bytes of ``path``; raises :class:`FileTooLarge` past ``limit`` bytes without reading on.
+
+    Reads at most ``limit + 1`` bytes, so a huge file, a device or a pipe costs no more than that.
+    """
+    with path.open("rb") as fh:
+        data = fh.read(limit + 1)
+    if len(data) > limit:
+        raise FileTooLarge(f"larger than {limit // (1024 * 1024)} MiB, not read")
+    return data

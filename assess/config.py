@@ -17,10 +17,13 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
+from assess._files import read_bounded
 from assess.model.findings import Finding
 from assess.model.grades import WaiverStatus
 from assess.rubric import RubricError
 
+MAX_CONFIG_BYTES = 4 * 1024 * 1024
+"""A config file is a few kilobytes; a larger one is refused rather than read."""
 KNOWN_KEYS = frozenset({"weights", "thresholds", "disabled", "waivers", "chaos", "paths", "test_command"})
 
 
@@ -59,9 +62,11 @@ class TargetConfig:
 
 def _read(path: Path) -> Any:
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(read_bounded(path, MAX_CONFIG_BYTES).decode("utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
         raise RubricError(f"{path.name}: cannot be read ({err})") from None
+    except RecursionError:  # tomllib recurses once per nested array or inline table
+        raise RubricError(f"{path.name}: cannot be read (nested too deeply)") from None
 
 
 def _waiver(where: str, n: int, raw: object) -> Waiver:
@@ -130,7 +135,8 @@ def load_target_config(target: Path) -> TargetConfig:
     if (target / "assess.toml").is_file():
         return parse_config(_read(target / "assess.toml"), "assess.toml")
     if (target / "pyproject.toml").is_file():
-        table = _read(target / "pyproject.toml").get("tool", {}).get("assess")
+        tool = _read(target / "pyproject.toml").get("tool", {})
+        table = tool.get("assess") if isinstance(tool, Mapping) else None
         if isinstance(table, Mapping):
             return parse_config(table, "pyproject.toml [tool.assess]")
     return TargetConfig(table={})

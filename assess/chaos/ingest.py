@@ -8,6 +8,7 @@ where known). Nothing here judges a result against the success criteria.
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -15,12 +16,11 @@ from fnmatch import fnmatchcase
 from functools import cache
 from pathlib import Path
 from typing import Any, Literal
-from xml.etree.ElementTree import Element, ParseError
+from xml.etree.ElementTree import Element
 
-import defusedxml
-import defusedxml.ElementTree as SafeET
 import jsonschema  # type: ignore[import-untyped]  # no stubs in the dependencies
 
+from assess._xml import ParseError, XmlRefused, parse_xml
 from assess.model.chaos import ChaosActivity, ChaosResult, ScenarioFamily
 
 MAX_BYTES = 32 * 1024 * 1024
@@ -104,6 +104,16 @@ def _bounded(value: object) -> str | None:
     return text if len(text) <= MAX_OUTPUT_CHARS else text[: MAX_OUTPUT_CHARS - 3] + "..."
 
 
+def _finite(value: object) -> float | None:
+    """``value`` as a float when it is a finite number (not a bool); None otherwise.
+
+    Journals are written by Python's json, which writes NaN and Infinity; they measure nothing."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    number = float(value)
+    return number if math.isfinite(number) else None
+
+
 def _check_size(path: str, text: str) -> None:
     if len(text) > MAX_BYTES:
         raise ChaosReportError(f"{path}: larger than {MAX_BYTES // (1024 * 1024)} MiB, not read")
@@ -133,7 +143,7 @@ def _activity(record: Mapping[str, Any], phase: Phase) -> ChaosActivity:
         name=str(spec.get("name", "?")),
         type=str(spec.get("type", "?")),
         status=str(record.get("status") or "unfinished"),
-        duration_s=float(duration) if isinstance(duration, int | float) else None,
+        duration_s=_finite(duration),
         phase=phase,
         tolerance_met=record.get("tolerance_met") if isinstance(record.get("tolerance_met"), bool) else None,
         output=_bounded(exception if exception else record.get("output")),
@@ -250,10 +260,10 @@ def _measurements(journal: Mapping[str, Any]) -> _Measured:
         if not isinstance(values, dict):
             continue
         for key, value in values.items():
-            if isinstance(value, bool) or not isinstance(value, int | float):
+            if (number := _finite(value)) is None:
                 continue
             if key == "recovery_s":
-                out.recovery.append(float(value))
+                out.recovery.append(number)
             elif key == "data_lost":
                 out.data_lost = int(value)
             elif key == "fault_injected" and not value:
@@ -261,7 +271,7 @@ def _measurements(journal: Mapping[str, Any]) -> _Measured:
             elif key == "testable" and not value:
                 out.untestable = f"activity '{_name(record)}' found nothing to test"
             else:
-                out.values[f"{_name(record)}.{key}"] = float(value)
+                out.values[f"{_name(record)}.{key}"] = number
     return out
 
 
@@ -282,8 +292,10 @@ def parse_journal(path: str, text: str, mapping: FamilyMapping | None = None) ->
         succeeded, inconclusive, reason = _journal_outcome(journal)
         activities = _journal_activities(journal)
         measured = _measurements(journal)
-    except (AttributeError, TypeError, ValueError) as err:
-        raise ChaosReportError(f"{path}: malformed Chaos Toolkit journal ({err})") from None
+    except (AttributeError, TypeError, ValueError, OverflowError) as err:
+        raise ChaosReportError(f"{path}: malformed Chaos Toolkit journal ({_bounded(str(err))})") from None
+    except RecursionError:
+        raise ChaosReportError(f"{path}: malformed Chaos Toolkit journal (nested too deeply)") from None
     family, family_reason = family_of(title, tags, mapping)
     duration = journal.get("duration")
     why_nothing = measured.untestable or (measured.no_effect if succeeded else None)
@@ -307,7 +319,7 @@ def parse_journal(path: str, text: str, mapping: FamilyMapping | None = None) ->
         status=str(journal.get("status")) if journal.get("status") is not None else None,
         deviated=journal.get("deviated") if isinstance(journal.get("deviated"), bool) else None,
         started_at=str(journal["start"]) if journal.get("start") else None,
-        duration_s=float(duration) if isinstance(duration, int | float) else None,
+        duration_s=_finite(duration),
         activities=activities,
         tags=tags,
         recovery_times_s=tuple(measured.recovery),
@@ -358,7 +370,7 @@ def _testcase_result(
     status, passed, inconclusive, reason = _case_outcome(case)
     family, family_reason = _case_family(case, suite_props, title, mapping)
     try:
-        duration: float | None = float(case.get("time", ""))
+        duration = _finite(float(case.get("time", "")))
     except ValueError:
         duration = None
     return ChaosResult(
@@ -384,11 +396,11 @@ def parse_junit_chaos(path: str, text: str, mapping: FamilyMapping | None = None
     """
     _check_size(path, text)
     try:
-        root = SafeET.fromstring(text)
+        root = parse_xml(text)
     except ParseError as err:
         line = err.position[0] if getattr(err, "position", None) else "?"
         raise ChaosReportError(f"{path}:{line}: not well-formed XML ({err.msg}; truncated?)") from None
-    except defusedxml.DefusedXmlException as err:
+    except XmlRefused as err:
         raise ChaosReportError(f"{path}: refused XML ({type(err).__name__})") from None
     if root.tag not in ("testsuites", "testsuite"):
         raise ChaosReportError(f"{path}: not JUnit XML (root element <{root.tag}>)")
@@ -468,10 +480,16 @@ def _schema_errors(path: str, text: str, document: Any) -> list[str]:
     for error in native_validator().iter_errors(document):
         where = _error_path(error)
         pointer = "/".join(str(p) for p in error.absolute_path)
-        found.append((_line(text, offsets, where), f"{pointer}: {error.message}" if pointer else error.message))
+        message = _bounded(error.message) or ""  # it quotes the value, which may be huge
+        found.append((_line(text, offsets, where), f"{pointer}: {message}" if pointer else message))
     if isinstance(document, dict) and not found and document["successes"] > document["trials"]:
         line = _line(text, offsets, ("successes",))
         found.append((line, f"successes: {document['successes']} is more than trials ({document['trials']})"))
+    if isinstance(document, dict) and not found:
+        for n, value in enumerate(document.get("recovery_times_s", ())):
+            if not math.isfinite(value):
+                line = _line(text, offsets, ("recovery_times_s", n))
+                found.append((line, f"recovery_times_s/{n}: {value} is not finite"))
     return [f"{path}:{line}: {message}" for line, message in sorted(found)]
 
 
@@ -482,7 +500,10 @@ def parse_native(path: str, text: str, mapping: FamilyMapping | None = None) -> 
     than the minimum of 0``, followed by how many more errors there are.
     """
     document = _load_json(path, text)
-    errors = _schema_errors(path, text, document)
+    try:
+        errors = _schema_errors(path, text, document)
+    except RecursionError:  # jsonschema and its messages recurse into the value
+        raise ChaosReportError(f"{path}: JSON nested too deeply") from None
     if errors:
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
         raise ChaosReportError(errors[0] + more)

@@ -34,6 +34,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from assess._files import read_bounded
+from assess.config import MAX_CONFIG_BYTES
+
 HOST = "127.0.0.1"
 PLACEHOLDERS = ("python", "host", "port", "data_dir", "dependency_url")
 DEPENDENCY_PATH = "/assess-dependency"
@@ -104,9 +107,11 @@ def chaos_table(target: Path) -> tuple[dict[str, Any], str] | None:
         if not path.is_file():
             continue
         try:
-            document: Any = tomllib.loads(path.read_text(encoding="utf-8"))
+            document: Any = tomllib.loads(read_bounded(path, MAX_CONFIG_BYTES).decode("utf-8"))
         except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
             raise ChaosConfigError(f"{name}: cannot be read ({err})") from None
+        except RecursionError:  # tomllib recurses once per nested array or inline table
+            raise ChaosConfigError(f"{name}: cannot be read (nested too deeply)") from None
         for key in keys:
             document = document.get(key) if isinstance(document, dict) else None
         if document is not None:

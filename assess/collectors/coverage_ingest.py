@@ -16,7 +16,9 @@ Anything unreadable raises :class:`CoverageReportError` with a one-line message 
 
 from __future__ import annotations
 
+import bisect
 import json
+import math
 import posixpath
 import re
 import subprocess
@@ -28,9 +30,7 @@ from pathlib import Path
 from typing import Any, Literal
 from xml.etree.ElementTree import Element
 
-import defusedxml
-import defusedxml.ElementTree as SafeET
-
+from assess._xml import ParseError, XmlRefused, parse_xml
 from assess.collectors.coverage_json import (
     counts_from_sums,
     files_from_report,
@@ -42,6 +42,8 @@ from assess.model import CoverageCounts, CoverageData, FileCoverage, RegionCover
 from assess.model.coverage import ReportSource
 
 MAX_REPORT_BYTES = 256 * 1024 * 1024
+MAX_BRANCHES_PER_LINE = 10_000
+"""Cobertura's ``condition-coverage`` claims above this are refused rather than expanded."""
 DATA_FILE_TIMEOUT_S = 300.0
 """How long coverage.py may take to analyse a data file."""
 
@@ -51,6 +53,12 @@ SQLITE_MAGIC = b"SQLite format 3\x00"
 
 class CoverageReportError(ValueError):
     """A coverage report is missing, unreadable, malformed or in a format assess cannot read."""
+
+
+def _first_line(err: BaseException) -> str:
+    """``err`` as one short line (pydantic's messages span several)."""
+    lines = str(err).strip().splitlines()
+    return f"{type(err).__name__}: {lines[0][:200] if lines else ''}"
 
 
 @dataclass
@@ -101,11 +109,12 @@ def _counted(total: int, covered: int) -> _LineBranches:
 
 def _counts(hits: _Hits, branch: bool, lines: Iterable[int] | None = None) -> CoverageCounts:
     """coverage.py's counts for ``hits`` (restricted to ``lines`` when given)."""
-    wanted = set(hits.lines) if lines is None else set(lines) & set(hits.lines)
+    # per region, only the region's lines are looked at: a file's regions must not cost lines x regions
+    wanted = set(hits.lines) if lines is None else {n for n in lines if n in hits.lines}
     covered = sum(1 for n in wanted if hits.lines[n])
     if not branch:
         return counts_from_sums(len(wanted), covered, hits.excluded if lines is None else 0)
-    per_line = [(n, b.taken) for n, b in hits.branches.items() if n in wanted]
+    per_line = [(n, hits.branches[n].taken) for n in wanted if n in hits.branches]
     return counts_from_sums(
         statements=len(wanted),
         covered=covered,
@@ -175,16 +184,26 @@ def _from_json_report(report: Any, source: ReportSource, target: Path, keep: Cal
             else:
                 entries[rel] = entry
         result.files = {f.path: (f, _json_hits(entries[f.path])) for f in kept}
-    except (KeyError, TypeError, ValueError, AttributeError) as err:
-        raise CoverageReportError(f"{name}: malformed coverage.py JSON report ({type(err).__name__}: {err})") from err
+    except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as err:
+        raise CoverageReportError(f"{name}: malformed coverage.py JSON report ({_first_line(err)})") from err
     return result
+
+
+def _finite(text: str) -> float:
+    """A JSON number that must be finite (coverage.py never writes NaN, Infinity or 1e999)."""
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"the number {text[:40]} is not finite")
+    return value
 
 
 def _read_json(path: Path, source: ReportSource, target: Path, keep: Callable[[str], bool]) -> _Report:
     try:
-        report = json.loads(path.read_bytes())
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise CoverageReportError(f"{source.path}: not valid JSON ({err})") from err
+        report = json.loads(path.read_bytes(), parse_float=_finite, parse_constant=_finite)
+    except RecursionError:
+        raise CoverageReportError(f"{source.path}: not a coverage.py JSON report (nested too deeply)") from None
+    except ValueError as err:  # JSONDecodeError, UnicodeDecodeError, non-finite numbers
+        raise CoverageReportError(f"{source.path}: not valid JSON ({_first_line(err)})") from err
     return _from_json_report(report, source, target, keep)
 
 
@@ -229,11 +248,13 @@ _CONDITION = re.compile(r"\((\d+)/(\d+)\)")
 
 def _parse_xml(path: Path) -> Element:
     try:
-        return SafeET.parse(path).getroot()  # type: ignore[no-any-return]
-    except defusedxml.DefusedXmlException as err:
+        return parse_xml(path)
+    except XmlRefused as err:
         raise CoverageReportError(f"{path}: XML with entity or DTD tricks refused ({type(err).__name__})") from err
-    except SafeET.ParseError as err:
+    except ParseError as err:
         raise CoverageReportError(f"{path}: not well-formed XML ({err})") from err
+    except OSError as err:
+        raise CoverageReportError(f"{path}: cannot read ({err.strerror or err})") from err
 
 
 def _resolve_cobertura(filename: str, sources: list[str], target: Path) -> str | None:
@@ -243,7 +264,11 @@ def _resolve_cobertura(filename: str, sources: list[str], target: Path) -> str |
     joined = [Path(s) / filename for s in sources]
     candidates = [p if p.is_absolute() else target / p for p in joined] + [target / filename]
     for candidate in candidates:
-        if candidate.is_file():
+        try:
+            found = candidate.is_file()
+        except (OSError, ValueError):  # a name too long for the file system, or with a NUL
+            found = False
+        if found:
             return relative_path(str(candidate), target)
     # Nothing on disk (a report from another machine): the name is taken as relative to the target.
     rel = posixpath.normpath(Path(filename).as_posix())
@@ -253,13 +278,17 @@ def _resolve_cobertura(filename: str, sources: list[str], target: Path) -> str |
 def _cobertura_line(line: Element, hits: _Hits, report: Path) -> None:
     try:
         number = int(line.attrib["number"])
-        hit = int(float(line.attrib.get("hits", "0"))) > 0
+        count = float(line.attrib.get("hits", "0"))
+        if not math.isfinite(count):
+            raise ValueError(f"hits={line.attrib['hits'][:40]!r}")
     except (KeyError, ValueError) as err:
-        raise CoverageReportError(f"{report}: <line> without a valid number and hits ({err})") from err
-    hits.cover(number, hit)
+        raise CoverageReportError(f"{report}: <line> without a valid number and hits ({_first_line(err)})") from err
+    hits.cover(number, count >= 1)
     match = _CONDITION.search(line.attrib.get("condition-coverage", ""))
     if line.attrib.get("branch") == "true" and match:
         covered, total = int(match.group(1)), int(match.group(2))
+        if total > MAX_BRANCHES_PER_LINE:
+            raise CoverageReportError(f"{report}: line {number} claims {total} branches (over {MAX_BRANCHES_PER_LINE})")
         hits.add_branches(number, _counted(total, min(covered, total)))
         # coverage.py adds the destinations it missed; other tools do not
         for dest in filter(None, line.attrib.get("missing-branches", "").split(",")):
@@ -338,10 +367,11 @@ def _lcov_line(record: _LcovRecord, key: str, value: str, where: str) -> None:
 def _lcov_regions(record: _LcovRecord, branch: bool) -> tuple[RegionCoverage, ...]:
     """Regions for functions whose last line is given (``FN:first,last,name``); nested defs count in both."""
     regions = []
+    lines = sorted(record.hits.lines)
     for name, (first, last) in sorted(record.functions.items(), key=lambda kv: (kv[1][0], kv[0])):
         if last is None:
             continue
-        span = [n for n in record.hits.lines if first <= n <= last]
+        span = lines[bisect.bisect_left(lines, first) : bisect.bisect_right(lines, last)]
         regions.append(
             RegionCoverage(
                 name=name,

@@ -2,8 +2,8 @@
 
 Each ``<testcase>`` anywhere under a ``<testsuites>`` or ``<testsuite>`` root is one result:
 a ``<failure>`` child makes it failed, else ``<error>`` error, else ``<skipped>`` skipped (pytest
-writes an xfail as a skip), else passed. Files are parsed with defusedxml, so entity tricks are
-refused rather than expanded.
+writes an xfail as a skip), else passed. Files are parsed with defusedxml (:mod:`assess._xml`),
+so entity tricks are refused rather than expanded.
 """
 
 from __future__ import annotations
@@ -13,10 +13,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from xml.etree.ElementTree import Element
 
-import defusedxml
-import defusedxml.ElementTree as SafeET
-
 from assess._proc import strip_ansi
+from assess._xml import ParseError, XmlRefused, parse_xml
 from assess.collectors.coverage_json import relative_path
 from assess.model import TestOutcome, TestResult, TestsData
 
@@ -55,7 +53,9 @@ def _line(value: str | None, zero_based: bool) -> int | None:
         line = int(value) if value is not None else None
     except ValueError:
         return None
-    return line + 1 if line is not None and zero_based else line
+    if line is not None and zero_based:
+        line += 1
+    return line if line is not None and line >= 1 else None  # a negative line is garbage, not a place
 
 
 def _file(value: str | None, target: Path) -> str | None:
@@ -94,18 +94,18 @@ def _root(path: Path) -> Element:
         size = path.stat().st_size
         if size > MAX_JUNIT_BYTES:
             raise JUnitError(f"{path}: {size} bytes, over the {MAX_JUNIT_BYTES} byte limit for a JUnit file")
-        root = SafeET.parse(path).getroot()
+        root = parse_xml(path)
     except FileNotFoundError as err:
         raise JUnitError(f"{path}: no such file") from err
     except OSError as err:
         raise JUnitError(f"{path}: cannot read ({err.strerror or err})") from err
-    except defusedxml.DefusedXmlException as err:
+    except XmlRefused as err:
         raise JUnitError(f"{path}: XML with entity or DTD tricks refused ({type(err).__name__})") from err
-    except SafeET.ParseError as err:
+    except ParseError as err:
         raise JUnitError(f"{path}: not well-formed XML, perhaps truncated ({err})") from err
     if root.tag not in ("testsuites", "testsuite"):
         raise JUnitError(f"{path}: not JUnit XML (root element <{root.tag}>, expected <testsuites> or <testsuite>)")
-    return root  # type: ignore[no-any-return]
+    return root
 
 
 def parse_junit(paths: Sequence[Path], target: Path) -> TestsData:

@@ -49,6 +49,8 @@ def _load_json(path: Path) -> dict[str, object]:
         raise ModelFileError(f"{path}: cannot read ({err})") from err
     except json.JSONDecodeError as err:
         raise ModelFileError(f"{path}: not valid JSON (line {err.lineno}, column {err.colno}: {err.msg})") from err
+    except RecursionError:
+        raise ModelFileError(f"{path}: not valid JSON (nested too deeply)") from None
     if not isinstance(raw, dict):
         raise ModelFileError(f"{path}: expected a JSON object")
     version = raw.get("schema_version")

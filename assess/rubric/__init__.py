@@ -178,6 +178,8 @@ def load_rubric(path: Path | None = None) -> Rubric:
         document = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
         raise RubricError(f"{path}: cannot be read ({err})") from None
+    except RecursionError:  # tomllib recurses once per nested array or inline table
+        raise RubricError(f"{path}: cannot be read (nested too deeply)") from None
     return parse_rubric(document, "assess/rubric/rubric.toml" if path == RUBRIC_FILE else str(path))
 
 
