@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import os
 import re
+import select
 import signal
 import subprocess
 import threading
@@ -12,6 +14,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 KILL_GRACE_S = 5.0
 """After SIGTERM to the group, how long to wait before SIGKILL."""
@@ -29,6 +32,59 @@ def kill_active_groups() -> int:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(pgid, signal.SIGKILL)
     return len(groups)
+
+
+GROUPS_DIR_ENV = "ASSESS_GROUPS_DIR"
+"""When set, each process group :func:`run_bounded` starts is recorded in this folder while it runs. The
+pipeline sets it for its notebooks: a collector's kernel lives in a session of its own, so when a run is
+interrupted the test suite it started would outlive it; the pipeline kills what is recorded instead."""
+
+
+def _start_time(pid: int) -> str | None:
+    """The process's start time (from ``/proc``), which tells it from a later process given the same id."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return None
+
+
+def _record_group(pid: int) -> Path | None:
+    folder = os.environ.get(GROUPS_DIR_ENV)
+    if not folder:
+        return None
+    record = Path(folder) / str(pid)
+    try:
+        record.parent.mkdir(parents=True, exist_ok=True)
+        record.write_text(_start_time(pid) or "", encoding="utf-8")
+    except OSError:
+        return None
+    return record
+
+
+def kill_recorded_groups(folder: Path) -> int:
+    """SIGKILL the process groups recorded in ``folder`` (see :data:`GROUPS_DIR_ENV`). Returns how many.
+
+    A group whose leader's id now belongs to a younger process is left alone: the kernel does not reuse
+    an id while a group of that id has members, so that group is gone.
+    """
+    try:
+        records = [r for r in folder.iterdir() if r.name.isdigit()]
+    except OSError:
+        return 0
+    killed = 0
+    for record in records:
+        pid = int(record.name)
+        try:
+            started = record.read_text(encoding="utf-8")
+        except OSError:
+            continue
+        now = _start_time(pid)
+        if now is not None and started and now != started:
+            continue
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(pid, signal.SIGKILL)
+            killed += 1
+    return killed
 
 
 @dataclass(frozen=True)
@@ -63,39 +119,127 @@ def run_bounded(
 ) -> ProcResult:
     """Run ``cmd`` in its own session, output to ``log_path``, stdin closed.
 
-    On timeout the whole process group gets SIGTERM, then SIGKILL; the result says so.
+    On timeout the whole process group gets SIGTERM, then SIGKILL; the result says so. The log
+    is bounded (see :class:`_BoundedLog`), however much the command writes.
     Raises OSError when the command cannot be started (e.g. the interpreter is missing).
     """
     log_path.parent.mkdir(parents=True, exist_ok=True)
     start = time.monotonic()
-    with log_path.open("wb") as log:
-        proc = subprocess.Popen(  # the target's own command, by design
-            list(cmd),
-            cwd=cwd,
-            env=dict(env),
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        with _ACTIVE_LOCK:
-            _ACTIVE.add(proc.pid)
+    read_fd, write_fd = os.pipe()
+    with log_path.open("wb") as log_file:
+        log = _BoundedLog(log_file)
         try:
-            code: int | None = proc.wait(timeout=timeout_s)
-            timed_out = False
-            # The suite is done, but it may have left background children in its group.
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(proc.pid, signal.SIGKILL)
-        except subprocess.TimeoutExpired:
-            _kill_group(proc)
-            code, timed_out = None, True
+            proc = subprocess.Popen(  # the target's own command, by design
+                list(cmd),
+                cwd=cwd,
+                env=dict(env),
+                stdin=subprocess.DEVNULL,
+                stdout=write_fd,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         except BaseException:
-            _kill_group(proc)
+            os.close(read_fd)
             raise
         finally:
-            with _ACTIVE_LOCK:
-                _ACTIVE.discard(proc.pid)
+            os.close(write_fd)
+        stop = threading.Event()
+        drain = threading.Thread(target=_drain, args=(read_fd, log, stop), daemon=True)
+        drain.start()
+        try:
+            code, timed_out = _wait(proc, timeout_s)
+        finally:
+            stop.set()
+            drain.join()
+            os.close(read_fd)
+            log.close()
     return ProcResult(exit_code=code, timed_out=timed_out, duration_s=time.monotonic() - start)
+
+
+def _wait(proc: subprocess.Popen[bytes], timeout_s: float) -> tuple[int | None, bool]:
+    """(exit code, timed out): wait for ``proc``, then kill what is left of its group."""
+    with _ACTIVE_LOCK:
+        _ACTIVE.add(proc.pid)
+    record = _record_group(proc.pid)
+    try:
+        code = proc.wait(timeout=timeout_s)
+        # The suite is done, but it may have left background children in its group.
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        return code, False
+    except subprocess.TimeoutExpired:
+        _kill_group(proc)
+        return None, True
+    except BaseException:
+        _kill_group(proc)
+        raise
+    finally:
+        with _ACTIVE_LOCK:
+            _ACTIVE.discard(proc.pid)
+        if record is not None:
+            record.unlink(missing_ok=True)
+
+
+MAX_LOG_HEAD_BYTES = 32 * 1024 * 1024
+"""A command's log keeps this much of the start of its output ..."""
+MAX_LOG_TAIL_BYTES = 4 * 1024 * 1024
+"""... and this much of the end (where test runners put their summary); what lies between is counted, not kept."""
+DRAIN_AFTER_EXIT_S = 2.0
+"""After the group is killed, how long to keep reading output from processes that left it (``setsid``)."""
+
+
+class _BoundedLog:
+    """A log file that keeps the first and last bytes written to it, and says how many it left out."""
+
+    def __init__(self, file: BinaryIO) -> None:
+        self.file = file
+        self.head = 0
+        self.tail: collections.deque[bytes] = collections.deque()
+        self.tail_size = 0
+        self.left_out = 0
+
+    def write(self, data: bytes) -> None:
+        room = MAX_LOG_HEAD_BYTES - self.head
+        if room > 0:
+            with contextlib.suppress(OSError):  # a full disk loses log lines; the command must still be drained
+                self.file.write(data[:room])
+            self.head += min(room, len(data))
+            data = data[room:]
+        if data:
+            self.tail.append(data)
+            self.tail_size += len(data)
+            while self.tail_size - len(self.tail[0]) >= MAX_LOG_TAIL_BYTES:
+                self.left_out += len(first := self.tail.popleft())
+                self.tail_size -= len(first)
+
+    def close(self) -> None:
+        """Write the kept end of the output, after a line saying how much was left out before it."""
+        extra = self.tail_size - MAX_LOG_TAIL_BYTES
+        if extra > 0:
+            self.tail[0] = self.tail[0][extra:]
+            self.left_out += extra
+        with contextlib.suppress(OSError):
+            if self.left_out:
+                self.file.write(f"\n[assess: {self.left_out} bytes of output left out here]\n".encode())
+            self.file.writelines(self.tail)
+        self.tail.clear()
+
+
+def _drain(fd: int, log: _BoundedLog, stop: threading.Event) -> None:
+    """Copy the command's output from ``fd`` to ``log`` until it ends, or shortly after ``stop`` is set."""
+    deadline: float | None = None
+    while True:
+        if stop.is_set() and deadline is None:
+            deadline = time.monotonic() + DRAIN_AFTER_EXIT_S
+        if deadline is not None and time.monotonic() > deadline:
+            return
+        ready, _, _ = select.select([fd], [], [], 0.2)
+        if not ready:
+            continue
+        chunk = os.read(fd, 1 << 16)
+        if not chunk:
+            return
+        log.write(chunk)
 
 
 ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-Z\\-_]")

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import shutil
+import signal
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from rich.console import Console
@@ -25,6 +28,10 @@ EXIT_USAGE = 2
 """Bad arguments, or a target that does not exist or is not a folder."""
 EXIT_STAGE_ERRORS = 3
 """The run finished and wrote its report, but at least one stage failed; the report says which."""
+EXIT_OUTPUT = 4
+"""A file could not be written or read (a full disk, a folder made read-only mid-run); no file is half-written."""
+EXIT_INTERRUPTED = 130
+"""SIGINT (Ctrl-C) or SIGTERM: the target's commands are killed, files already written stay whole."""
 
 
 class UsageError(Exception):
@@ -255,7 +262,10 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
 
     params = _params(args)
     baseline = _baseline(args)
-    run_dir = new_run_dir(Path(args.out), Path(params.target)).resolve()
+    try:
+        run_dir = new_run_dir(Path(args.out), Path(params.target)).resolve()
+    except OSError as err:
+        raise UsageError(f"cannot create a run folder in --out {args.out!r}: {err.strerror or err}") from None
     console.print(f"assess {__version__}: {params.target}")
     pipeline = Pipeline(params, run_dir, None if args.quiet else _progress(console))
     info = pipeline.run()
@@ -332,6 +342,11 @@ def _finish(args: argparse.Namespace, assessment: Assessment, baseline: Assessme
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     console = Console(stderr=True, quiet=getattr(args, "quiet", False), soft_wrap=True)  # CI logs: no wrapping
+    with _sigterm_interrupts():
+        return _dispatch(args, console)
+
+
+def _dispatch(args: argparse.Namespace, console: Console) -> int:
     try:
         if args.command == "chaos":
             from assess.cli_chaos import cmd_chaos
@@ -344,7 +359,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("assess: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
+    except OSError as err:  # a full disk, an output folder gone or made read-only under us
+        where = f": {err.filename}" if err.filename else ""
+        print(f"assess: error: file system: {err.strerror or err}{where}", file=sys.stderr)
+        return EXIT_OUTPUT
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def _sigterm_interrupts() -> Iterator[None]:
+    """SIGTERM (a CI job cancelled, ``timeout``) stops a run as Ctrl-C does: the target's process
+    groups are killed and the exit code is 130. Without this, Python dies at once and leaves them running."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":

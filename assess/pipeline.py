@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from assess import __version__
-from assess._proc import kill_active_groups, run_bounded
+from assess._proc import GROUPS_DIR_ENV, kill_active_groups, kill_recorded_groups, run_bounded
 from assess.collectors import error_evidence, load_builtin_collectors
 from assess.collectors.listing import git_commit
 from assess.model import RunInfo, RunParameters, StageResult, Status
@@ -32,6 +32,8 @@ MAX_PARALLEL = 2
 NOTEBOOK_OVERHEAD_S = 600.0
 """Time a notebook may take beyond the work it waits on (kernel start, imports, display)."""
 STATIC_STAGE_TIMEOUT_S = 3600.0
+KILL_PASSES = 6
+"""On an interrupt, how many times to look for process groups left by the kernels (half a second apart)."""
 
 TOOLS = ("papermill", "nbclient", "ipykernel", "coverage", "radon", "lizard", "pandas", "plotly", "pydantic", "jinja2")
 
@@ -142,7 +144,7 @@ class Pipeline:
         proc = run_bounded(
             [sys.executable, "-m", "assess._execute", str(req_path)],
             cwd=self.run_dir,
-            env=_executor_env(),
+            env=_executor_env(self.groups_dir),
             timeout_s=stage.timeout_s,
             log_path=work / f"{stage.name}.log",
         )
@@ -221,8 +223,22 @@ class Pipeline:
                 for fut in running:
                     fut.cancel()
                 kill_active_groups()
+                self._kill_kernel_groups()
                 raise
         return [done[s.name] for s in stages]
+
+    @property
+    def groups_dir(self) -> Path:
+        """Where the notebooks' kernels record the process groups they start (see ``assess._proc``)."""
+        return self.run_dir / "raw" / "groups"
+
+    def _kill_kernel_groups(self) -> None:
+        """Kill the groups the kernels started (test suites, coverage export). A kernel outlives its killed
+        notebook runner for a moment and may start one more, so look again until nothing is left."""
+        for _ in range(KILL_PASSES):
+            if not kill_recorded_groups(self.groups_dir):
+                return
+            time.sleep(0.5)
 
     def _save(self, results: list[StageResult], *, final: bool = False, status: Status | None = None) -> RunInfo:
         update: dict[str, object] = {"stages": tuple(results)}
@@ -233,10 +249,11 @@ class Pipeline:
         return self.info
 
 
-def _executor_env() -> dict[str, str]:
+def _executor_env(groups_dir: Path) -> dict[str, str]:
     import os
 
     env = dict(os.environ)
+    env[GROUPS_DIR_ENV] = str(groups_dir)
     env["PYTHONDONTWRITEBYTECODE"] = "1"
     env.setdefault("MPLBACKEND", "agg")
     return env

@@ -11,6 +11,8 @@ comparable with radon's: each language is measured by exactly one tool, named on
 from __future__ import annotations
 
 import ast
+import contextlib
+import io
 import os
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -181,8 +183,13 @@ def analyse_python(rel: str, code: str) -> FileResult:
 
 
 def analyse_with_lizard(rel: str, language: str, code: str) -> FileResult:
-    """lizard's functions and NLOC for one file. Raises whatever lizard raises on code it cannot read."""
-    info = lizard.analyze_file.analyze_source_code(_lizard_name(rel), code)
+    """lizard's functions and NLOC for one file. Raises whatever lizard raises on code it cannot read, and
+    RecursionError on code nested too deeply (lizard itself only prints that, and returns what it had so far)."""
+    complaints = io.StringIO()
+    with contextlib.redirect_stderr(complaints):
+        info = lizard.analyze_file.analyze_source_code(_lizard_name(rel), code)
+    if "RecursionError" in complaints.getvalue():
+        raise RecursionError("lizard gave up: the code is nested too deeply")
     blocks = tuple(
         Block(
             path=rel,

@@ -31,6 +31,7 @@ _SCRUBBED_ENV = (
     "PYTEST_CURRENT_TEST",
     "PYTEST_XDIST_WORKER",
     "PYTEST_ADDOPTS",
+    "ASSESS_GROUPS_DIR",  # assess's own bookkeeping (assess._proc.GROUPS_DIR_ENV), not the target's
 )
 
 

@@ -167,8 +167,10 @@ def post_handlers(js: JsFile) -> Iterator[PostHandlerSite]:
 
 def _next_post(js: JsFile, n: Node) -> bool:
     """``export async function POST(request)``: a Next.js route handler."""
+    if n.type != "function_declaration":  # first: ``n.parent`` costs a walk down from the root
+        return False
     exported = n.parent is not None and n.parent.type == "export_statement"
-    return n.type == "function_declaration" and exported and js.text(n.child_by_field_name("name")) == "POST"
+    return exported and js.text(n.child_by_field_name("name")) == "POST"
 
 
 @register_extractor("script")
