@@ -65,15 +65,19 @@ def kill_recorded_groups(folder: Path) -> int:
     """SIGKILL the process groups recorded in ``folder`` (see :data:`GROUPS_DIR_ENV`). Returns how many.
 
     A group whose leader's id now belongs to a younger process is left alone: the kernel does not reuse
-    an id while a group of that id has members, so that group is gone.
+    an id while a group of that id has members, so that group is gone. The caller's own group is never
+    killed, whatever a record says.
     """
     try:
         records = [r for r in folder.iterdir() if r.name.isdigit()]
     except OSError:
         return 0
     killed = 0
+    own = os.getpgid(0)
     for record in records:
         pid = int(record.name)
+        if pid == own:  # never our own group, whatever a record says
+            continue
         try:
             started = record.read_text(encoding="utf-8")
         except OSError:

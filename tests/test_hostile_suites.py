@@ -165,5 +165,29 @@ def test_recorded_groups_are_killed(tmp_path: Path, monkeypatch: pytest.MonkeyPa
 def test_a_reused_process_id_is_not_killed(tmp_path: Path) -> None:
     groups = tmp_path / "groups"
     groups.mkdir()
-    (groups / str(os.getpgid(0))).write_text("0")  # our own group, but recorded with another start time
-    assert kill_recorded_groups(groups) == 0
+    proc = subprocess.Popen(["sleep", "300"], start_new_session=True)
+    try:
+        (groups / str(proc.pid)).write_text("0")  # its id, recorded with another start time: a reused id
+        assert kill_recorded_groups(groups) == 0
+        assert proc.poll() is None
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def test_our_own_group_is_never_killed(tmp_path: Path) -> None:
+    """Even recorded with no start time to check: pytest's group may have a dead leader (as under
+    CI's shell), and killing it would end the test run itself. Checked in a child in a session of
+    its own, so a regression kills the child, not this test run."""
+    code = (
+        "import os, pathlib, sys\n"
+        "from assess._proc import kill_recorded_groups\n"
+        "groups = pathlib.Path(sys.argv[1])\n"
+        "(groups / str(os.getpgid(0))).write_text('')\n"
+        "print(kill_recorded_groups(groups))\n"
+    )
+    groups = tmp_path / "groups"
+    groups.mkdir()
+    child = subprocess.run([sys.executable, "-c", code, str(groups)], capture_output=True, text=True, timeout=60,
+                           start_new_session=True)  # fmt: skip
+    assert (child.returncode, child.stdout.strip()) == (0, "0"), child.stderr
