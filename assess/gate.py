@@ -9,7 +9,7 @@ and code, not the line), so moving code does not make its findings new.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from assess.model import Assessment
@@ -28,7 +28,7 @@ SEVERITIES: tuple[Severity, ...] = tuple(Severity)
 class GateResult:
     failures: tuple[str, ...] = ()
     """Why the gate fails, one line each; empty when it passes."""
-    notes: tuple[str, ...] = field(default=())
+    notes: tuple[str, ...] = ()
     """What the gate checked, for the log."""
 
     @property

@@ -136,3 +136,13 @@ CALC_PROJECT: dict[str, str | bytes] = {
 """A small project: 2 source files, 1 test file, known coverage gaps."""
 
 PYTHON = sys.executable
+
+
+def process_alive(pid: int) -> bool:
+    """Whether ``pid`` runs; a zombie still answers kill(0) but is dead for our purpose."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    stat = Path(f"/proc/{pid}/stat")
+    return stat.exists() and stat.read_text().split()[2] != "Z"

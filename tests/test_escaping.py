@@ -11,7 +11,8 @@ import pytest
 from markdown_it import MarkdownIt
 
 from assess.assessment import write_outputs
-from assess.collectors import run_collector
+from assess.collectors import CollectContext, run_collector
+from assess.model import RunParameters
 from assess.pipeline import Pipeline
 
 SCRIPT = "<script>alert(1)</script>"
@@ -74,8 +75,6 @@ class _Elements(HTMLParser):
 
 @pytest.fixture(scope="module")
 def hostile_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from assess.collectors import CollectContext
-    from assess.model import RunParameters
 
     repo = tmp_path_factory.mktemp("hostile")
     (repo / HOSTILE_FILE).parent.mkdir(parents=True)  # "</" makes a folder

@@ -37,7 +37,7 @@ from assess.collectors.listing import git_commit, list_files
 from assess.collectors.patterns import collect_patterns
 from assess.model import RunParameters, Status
 from assess.model.io import dumps
-from tests.conftest import CALC_PROJECT, git, write_files
+from tests.conftest import CALC_PROJECT, git, process_alive, write_files
 
 GOOD = "calc/__init__.py"
 """A file every case must still measure: the rest of the repository is not lost to one bad file."""
@@ -413,15 +413,7 @@ def test_an_interrupted_run_exits_130_and_leaves_nothing_behind(
     assert no_temporaries(earlier_run) == []
     suite = int(pid_file.read_text())
     deadline = time.monotonic() + 10
-    while _alive(suite) and time.monotonic() < deadline:
+    while process_alive(suite) and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert not _alive(suite), "the target's test process outlived the interrupted run"
+    assert not process_alive(suite), "the target's test process outlived the interrupted run"
 
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    stat = Path(f"/proc/{pid}/stat")
-    return stat.exists() and stat.read_text().split()[2] != "Z"

@@ -16,25 +16,17 @@ from assess import _proc
 from assess._proc import _BoundedLog, kill_recorded_groups, run_bounded
 from assess.collectors.coverage import collect_coverage
 from assess.model import Status
-from tests.conftest import CALC_PROJECT
+from tests.conftest import CALC_PROJECT, process_alive
 
 TIMEOUT_S = 10.0
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    stat = Path(f"/proc/{pid}/stat")
-    return stat.exists() and stat.read_text().split()[2] != "Z"
-
 
 def _gone(pids: list[int], within_s: float = 5.0) -> bool:
     deadline = time.monotonic() + within_s
-    while any(_alive(p) for p in pids) and time.monotonic() < deadline:
+    while any(process_alive(p) for p in pids) and time.monotonic() < deadline:
         time.sleep(0.05)
-    return not any(_alive(p) for p in pids)
+    return not any(process_alive(p) for p in pids)
 
 
 def suite(body: str) -> dict[str, str | bytes]:

@@ -8,15 +8,7 @@ from pathlib import Path
 
 from assess._proc import run_bounded, tail
 
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    # A zombie still answers kill(0); it is dead for our purpose.
-    stat = Path(f"/proc/{pid}/stat")
-    return stat.exists() and stat.read_text().split()[2] != "Z"
+from .conftest import process_alive
 
 
 def test_timeout_kills_the_group(tmp_path: Path):
@@ -30,9 +22,9 @@ def test_timeout_kills_the_group(tmp_path: Path):
     assert time.monotonic() - start < 15
     grandchild = int(pid_file.read_text())
     deadline = time.monotonic() + 5
-    while _alive(grandchild) and time.monotonic() < deadline:
+    while process_alive(grandchild) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert not _alive(grandchild)
+    assert not process_alive(grandchild)
 
 
 def test_output_goes_to_log_and_exit_code_is_kept(tmp_path: Path):

@@ -18,7 +18,7 @@ import html
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import PurePosixPath
-from typing import Any
+from typing import Any, TypeVar
 
 import plotly.graph_objects as go
 
@@ -29,6 +29,7 @@ from assess.model.grades import Grade
 from assess.rubric import POINTS
 from assess.rubric.plan import block_coverage
 
+D = TypeVar("D")
 ChartFunction = Callable[[Assessment, Mapping[str, Evidence]], Any]
 """(assessment, evidence by kind) -> a ``go.Figure``, or None when its evidence is missing."""
 CHARTS: dict[str, ChartFunction] = {}
@@ -68,6 +69,12 @@ def short_labels(names: Sequence[str], width: int = MAX_LABEL) -> list[str]:
     cut = [name if len(name) <= width else "…" + name[-(width - 1) :] for name in names]
     seen = Counter(cut)
     return [label(c if seen[c] == 1 else n) for c, n in zip(cut, names, strict=True)]
+
+
+def _data(evidence: Mapping[str, Evidence], kind: str, cls: type[D]) -> D | None:
+    """The ``kind`` evidence's data when it is there and of type ``cls``; else None (no chart)."""
+    ev = evidence.get(kind)
+    return ev.data if ev is not None and isinstance(ev.data, cls) else None
 
 
 def _source(assessment: Assessment, kind: str) -> str:
@@ -150,8 +157,7 @@ def package_counts(coverage: CoverageData) -> dict[str, tuple[int, int]]:
 @register_chart("coverage-by-package")
 def coverage_by_package_chart(assessment: Assessment, evidence: Mapping[str, Evidence]) -> Any:
     """Statements covered and missing per directory, the least covered on top."""
-    ev = evidence.get("coverage")
-    data = ev.data if ev is not None and isinstance(ev.data, CoverageData) else None
+    data = _data(evidence, "coverage", CoverageData)
     if data is None or data.totals is None or not data.files:
         return None
     counts = package_counts(data)
@@ -192,9 +198,8 @@ def joined_blocks(complexity: ComplexityData, coverage: CoverageData) -> list[tu
 def hotspots_chart(assessment: Assessment, evidence: Mapping[str, Evidence]) -> Any:
     """One point per function: coverage (x) against cyclomatic complexity (y); the critical areas
     the rubric ranked are drawn apart."""
-    comp, cov = evidence.get("complexity"), evidence.get("coverage")
-    blocks = comp.data if comp is not None and isinstance(comp.data, ComplexityData) else None
-    coverage = cov.data if cov is not None and isinstance(cov.data, CoverageData) else None
+    blocks = _data(evidence, "complexity", ComplexityData)
+    coverage = _data(evidence, "coverage", CoverageData)
     if blocks is None or coverage is None or coverage.totals is None:
         return None
     joined = joined_blocks(blocks, coverage)
@@ -230,8 +235,7 @@ PYRAMID = (TestKind.PERFORMANCE, TestKind.E2E, TestKind.INTEGRATION, TestKind.UN
 @register_chart("test-pyramid")
 def pyramid_chart(assessment: Assessment, evidence: Mapping[str, Evidence]) -> Any:
     """Test functions by kind as a centred pyramid (unit at the base); None when no tests were found."""
-    ev = evidence.get("inventory")
-    data = ev.data if ev is not None and isinstance(ev.data, InventoryData) else None
+    data = _data(evidence, "inventory", InventoryData)
     if data is None or not data.tests:
         return None
     kinds = Counter(t.kind for t in data.tests)
@@ -261,8 +265,7 @@ def pyramid_chart(assessment: Assessment, evidence: Mapping[str, Evidence]) -> A
 @register_chart("chaos-outcomes")
 def chaos_outcomes_chart(assessment: Assessment, evidence: Mapping[str, Evidence]) -> Any:
     """Chaos results (experiment runs or scenarios) per family: held, failed or inconclusive."""
-    ev = evidence.get("chaos")
-    data = ev.data if ev is not None and isinstance(ev.data, ChaosData) else None
+    data = _data(evidence, "chaos", ChaosData)
     if data is None or not data.results:
         return None
     counts: Counter[tuple[str, str]] = Counter(
