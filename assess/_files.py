@@ -7,12 +7,14 @@ import tempfile
 from pathlib import Path
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
+def atomic_write_bytes(path: Path, data: bytes, *, fsync: bool = True) -> None:
     """Write ``data`` to ``path`` through a temporary file in the same folder, then rename.
 
     Readers see either the old file or the whole new one. On failure the temporary file is
     removed and the exception propagates. The file gets the mode a plain ``open()`` would give it
     (0666 less the umask), not the 0600 of a temporary file: reports are meant to be shared.
+    ``fsync=False`` skips flushing to disk, for files whose loss in a power cut is harmless
+    (cache entries, which are checked on every read).
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -20,8 +22,9 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
         os.fchmod(fd, 0o666 & ~_UMASK)
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
+            if fsync:
+                fh.flush()
+                os.fsync(fh.fileno())
         Path(tmp).replace(path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

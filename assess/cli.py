@@ -20,6 +20,7 @@ from assess.model import Assessment, RunParameters, StageResult, Status
 from assess.model.findings import Severity
 from assess.model.io import ModelFileError, read_model
 from assess.paths import sample_target
+from assess.static.cache import default_cache_dir
 
 EXIT_OK = 0
 EXIT_GATE = 1
@@ -58,6 +59,19 @@ def _parser() -> argparse.ArgumentParser:
         help="stop the target's test run after this long (default: 900)",
     )
     run.add_argument("--no-tests", action="store_true", help="run nothing from the target: static evidence only")
+    run.add_argument(
+        "--jobs",
+        type=int,
+        metavar="N",
+        help="processes for the static analysis (default: one per available core)",
+    )
+    run.add_argument(
+        "--cache-dir",
+        metavar="DIR",
+        help="where to keep analyses of unchanged files between runs (default: $ASSESS_CACHE_DIR, else "
+        "$XDG_CACHE_HOME/assess or ~/.cache/assess); safe to delete",
+    )
+    run.add_argument("--no-cache", action="store_true", help="analyse every file afresh and keep nothing")
     run.add_argument(
         "--coverage-report",
         action="append",
@@ -214,6 +228,10 @@ def _params(args: argparse.Namespace) -> RunParameters:
         if not Path(report).is_file():
             raise UsageError(f"report {report!r} does not exist")
     check_chaos_options(args)
+    if args.jobs is not None and not 1 <= args.jobs <= 256:
+        raise UsageError("--jobs must be between 1 and 256")
+    if args.no_cache and args.cache_dir:
+        raise UsageError("--no-cache and --cache-dir contradict each other")
     return RunParameters(
         target=str(target.resolve()),
         python=resolve_interpreter(args.python),
@@ -226,6 +244,8 @@ def _params(args: argparse.Namespace) -> RunParameters:
         chaos=not args.no_chaos,
         chaos_trials=args.chaos_trials,
         chaos_experiments=tuple(args.chaos_experiments),
+        jobs=args.jobs,
+        cache_dir=None if args.no_cache else str(Path(args.cache_dir or default_cache_dir()).expanduser().resolve()),
     )
 
 

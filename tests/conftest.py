@@ -20,6 +20,12 @@ collect_ignore = ["corpus"]
 """The labelled corpus holds small repositories whose test files are data for the probes, not tests."""
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _cache_outside_home(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """``assess run`` caches analyses in ~/.cache/assess by default; the tests keep theirs in a temporary folder."""
+    os.environ["ASSESS_CACHE_DIR"] = str(tmp_path_factory.mktemp("assess-cache"))
+
+
 def write_files(root: Path, files: dict[str, str | bytes]) -> None:
     for rel, content in files.items():
         path = root / rel

@@ -103,7 +103,7 @@ def test_empty_folder(make_repo, make_ctx):
 
 
 def test_binary_and_huge_files_are_not_line_counted(make_repo, monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setattr("assess.collectors.inventory.MAX_READ_BYTES", 100)
+    monkeypatch.setattr("assess.static.worker.READ_MAX_BYTES", 100)
     repo = make_repo({"img.png": b"\x89PNG\0\0", "big.py": "x = 1\n" * 50, "small.py": "x = 1\n"})
     by_path = {f.path: f for f in inventory(repo).files}
     assert by_path["img.png"].role is Role.BINARY and by_path["img.png"].sloc is None

@@ -12,7 +12,6 @@ from assess.collectors.patterns import scan
 from assess.model import Status
 from assess.model.patterns import PatternsData, PatternsEvidence
 from assess.patterns.security import env_value, secret_kind
-from assess.patterns.security_bandit import run_bandit
 from assess.probes import run_probes
 from assess.probes.security import looks_secret, secret_key, token_like, words
 
@@ -528,13 +527,14 @@ def test_bandit_is_quiet_and_bounded(tmp_path: Path, caplog: pytest.LogCaptureFi
         "app/big.py": "X = 1\n" * 200_000, "app/bad.py": "def (:\n", "app/ok.py": 'eval(input())\n',
     })  # fmt: skip
     with caplog.at_level(logging.DEBUG):
-        found = security_findings(tmp_path, warned=1)  # the collector's own note: big.py is too large to parse
+        found = security_findings(tmp_path, warned=1)  # the collector's count of files left out: big.py
     assert found == {("security.eval", "app/ok.py", 1)}
+    data, _ = scan(tmp_path)
+    assert [(f.path, f.reason) for f in data.skipped] == [("app/big.py", "larger than 1 MiB")]
     assert not [r for r in caplog.records if r.name.startswith("bandit")]
     out = capsys.readouterr()
     assert out.out == "" and out.err == ""
     assert logging.getLogger("bandit").level == logging.NOTSET
-    assert run_bandit([]) == []
 
 
 def test_nothing_crashes_the_extractors(tmp_path: Path) -> None:

@@ -39,6 +39,15 @@ ROLE_CASES = [
     ("assets/logo.png", b"\x89PNG", Role.BINARY, None),
     ("data/blob.dat", b"abc\x00def", Role.BINARY, None),
     ("static/site.css", b"a{}", Role.OTHER, "CSS"),
+    ("static/bundle.js", b"var a=1;" * 500, Role.GENERATED, "JavaScript"),  # minified: one 4,000-character line
+    ("static/site.css", b"a{b:c}" * 300 + b"\n", Role.GENERATED, "CSS"),
+    (
+        "src/big.ts",
+        b"// a long table\n" + b"const t = [" + b"1," * 600 + b"];\n" + b"let x = 1;\n" * 400,
+        Role.SOURCE,
+        "TypeScript",
+    ),  # one long line among many: not minified
+    ("pkg/data.py", b"X = '" + b"a" * 5000 + b"'\n", Role.SOURCE, "Python"),  # only JS, TS and CSS are minified
     # Found on real projects (attrs, click, more-itertools): the more specific rule must win.
     (
         "docs/conf.py",

@@ -1,35 +1,18 @@
-"""Inventory collector: every file's role, language and size; test-to-source ratios; test cases."""
+"""Inventory collector: every file's role, language and size; test-to-source ratios; test cases.
+
+The files are read and the test files parsed by the run's shared static analysis (``assess.static``);
+this collector takes each file's entry and test cases from its records."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 from assess.collectors import CollectContext, register_collector
-from assess.collectors.listing import Listing, list_files
-from assess.collectors.roles import CODE_LANGUAGES, HEAD_BYTES, classify, count_sloc
-from assess.collectors.testcases import find_python_tests
-from assess.model import FileEntry, InventoryData, InventoryEvidence, Ratios, Role, Status, TestCase
-
-MAX_READ_BYTES = 4 * 1024 * 1024
-"""Files larger than this are listed and classified by name but not line-counted."""
-
-
-def _entry(target: Path, rel: str) -> tuple[FileEntry, str | None]:
-    """The file's entry and, when it is readable text, its text."""
-    path = target / rel
-    size = path.stat().st_size
-    with path.open("rb") as fh:
-        head = fh.read(HEAD_BYTES)
-    cls = classify(rel, head)
-    text = None
-    lines = sloc = None
-    if cls.role is not Role.BINARY and size <= MAX_READ_BYTES:
-        text = path.read_bytes().decode("utf-8", errors="replace")
-        lines, sloc = count_sloc(text, cls.language)
-    entry = FileEntry(
-        path=rel, role=cls.role, language=cls.language, size_bytes=size, lines=lines, sloc=sloc, role_reason=cls.reason
-    )
-    return entry, text
+from assess.collectors.roles import CODE_LANGUAGES
+from assess.model import FileEntry, InventoryData, InventoryEvidence, Ratios, Role, Status
+from assess.static.record import FileAnalysis
+from assess.static.run import StaticSummary, analyse_in_memory, shared_analysis
 
 
 def ratios(files: tuple[FileEntry, ...]) -> Ratios:
@@ -52,41 +35,32 @@ def ratios(files: tuple[FileEntry, ...]) -> Ratios:
     )
 
 
-def inventory(target: Path, listing: Listing | None = None) -> InventoryData:
-    """Measure the target. Unreadable files are skipped; test files that do not parse are listed."""
-    listing = listing or list_files(target)
-    files: list[FileEntry] = []
-    tests: list[TestCase] = []
-    unparsed: list[str] = []
-    skipped = list(listing.skipped)
-    for rel in listing.paths:
-        try:
-            entry, text = _entry(target, rel)
-        except OSError:
-            skipped.append(rel)
-            continue
-        files.append(entry)
-        if entry.role is Role.TEST and entry.language == "Python" and text is not None:
-            try:
-                tests.extend(find_python_tests(rel, text))
-            except (SyntaxError, ValueError):
-                unparsed.append(rel)
-    entries = tuple(files)
+def inventory_data(records: Iterable[FileAnalysis], summary: StaticSummary) -> InventoryData:
+    """The inventory from the static analysis' records (in any order)."""
+    ordered = sorted(records, key=lambda r: r.path)
+    entries = tuple(r.entry for r in ordered)
     return InventoryData(
-        listing=listing.method,
+        listing="git" if summary.listing == "git" else "walk",
         files=entries,
-        tests=tuple(tests),
-        unparsed_test_files=tuple(unparsed),
+        tests=tuple(t for r in ordered for t in r.tests),
+        unparsed_test_files=tuple(r.path for r in ordered if r.tests_unparsed),
         ratios=ratios(entries),
-        skipped_paths=tuple(skipped),
+        skipped_paths=(*summary.listing_skipped, *summary.unreadable),
     )
+
+
+def inventory(target: Path) -> InventoryData:
+    """Measure the target (in this process, without a cache). Unreadable files are skipped; test
+    files that do not parse are listed."""
+    records, summary = analyse_in_memory(target)
+    return inventory_data(records, summary)
 
 
 @register_collector("inventory", title="Inventory")
 def collect_inventory(ctx: CollectContext) -> InventoryEvidence:
-    listing = list_files(ctx.target)
-    data = inventory(ctx.target, listing)
-    warnings = list(listing.warnings)
+    static = shared_analysis(ctx)
+    data = inventory_data(static.records(), static.summary)
+    warnings = list(static.summary.warnings)
     if data.unparsed_test_files:
         warnings.append(f"{len(data.unparsed_test_files)} test file(s) do not parse; their tests are not counted")
     if not data.files:

@@ -306,6 +306,8 @@ def classify(rel: str, head: bytes) -> Classified:
         return Classified(Role.CONFIG, "dependency list inside requirements/", lang)
     if marker := GENERATED_MARKERS.search(b"\n".join(head.split(b"\n", GENERATED_HEAD_LINES)[:GENERATED_HEAD_LINES])):
         return Classified(Role.GENERATED, f"header says {marker.group(1).decode()!r}", lang)
+    if lang in MINIFIABLE_LANGUAGES and (longest := _minified(head)):
+        return Classified(Role.GENERATED, f"minified: a line of {longest:,}+ characters in the first 8 KiB", lang)
     if (suffix in DOC_EXTENSIONS) or DOC_NAMES.match(name):
         return Classified(Role.DOCS, "documentation file", lang)
     if suffix in CONFIG_EXTENSIONS:
@@ -315,6 +317,18 @@ def classify(rel: str, head: bytes) -> Classified:
     if lang in CODE_LANGUAGES:
         return Classified(Role.SOURCE, f"{lang} code", lang)
     return Classified(Role.OTHER, "no rule matched", lang)
+
+
+MINIFIABLE_LANGUAGES = frozenset({"JavaScript", "TypeScript", "CSS"})
+MINIFIED_LINE = 1000
+"""Hand-written code keeps its lines far shorter; a bundler's or minifier's output is one line per file."""
+
+
+def _minified(head: bytes) -> int:
+    """The longest line's length if the head looks minified (a line of ``MINIFIED_LINE``+ characters
+    holding most of it), else 0."""
+    longest = max((len(line) for line in head.split(b"\n")), default=0)
+    return longest if longest >= MINIFIED_LINE and longest * 2 >= len(head) else 0
 
 
 def _test_role(name: str, dirs: tuple[str, ...], lang: str | None) -> Classified | None:

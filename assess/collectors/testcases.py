@@ -201,7 +201,8 @@ class _Finder:
         )
 
 
-def find_python_tests(rel: str, source: str) -> list[TestCase]:
-    """Test cases defined in the Python test file ``rel``. Raises SyntaxError/ValueError if it does not parse."""
-    tree = ast.parse(source, filename=rel)
+def find_python_tests(rel: str, source: str, tree: ast.Module | None = None) -> list[TestCase]:
+    """Test cases defined in the Python test file ``rel``, from ``tree`` when it is already parsed.
+    Raises SyntaxError/ValueError if it does not parse."""
+    tree = tree if tree is not None else ast.parse(source, filename=rel)
     return list(_Finder(rel, tree).run())

@@ -18,7 +18,16 @@ from assess.model.coverage import (
 )
 from assess.model.evidence import EVIDENCE_TYPES, Evidence, register_evidence
 from assess.model.findings import Finding, Severity
-from assess.model.inventory import FileEntry, InventoryData, InventoryEvidence, Ratios, Role, TestCase, TestKind
+from assess.model.inventory import (
+    FileEntry,
+    InventoryData,
+    InventoryEvidence,
+    Ratios,
+    Role,
+    SkippedFile,
+    TestCase,
+    TestKind,
+)
 from assess.model.outcomes import TestOutcome, TestResult, TestsData, TestsEvidence
 from assess.model.patterns import PatternsData, PatternsEvidence, ScannedFile, Site, register_site
 from assess.model.run import Assessment, EvidenceSummary, Fact, RunInfo, RunParameters, StageResult
@@ -54,6 +63,7 @@ __all__ = [
     "ScannedFile",
     "Severity",
     "Site",
+    "SkippedFile",
     "StageResult",
     "Status",
     "TestCase",

@@ -6,6 +6,7 @@ from typing import Literal
 
 from assess.model.base import Model
 from assess.model.evidence import Evidence, register_evidence
+from assess.model.inventory import SkippedFile
 
 
 class Halstead(Model):
@@ -65,6 +66,8 @@ class FileMetrics(Model):
 class ComplexityData(Model):
     files: tuple[FileMetrics, ...]
     blocks: tuple[Block, ...]
+    skipped: tuple[SkippedFile, ...] = ()
+    """Code files not measured on purpose (vendored, generated, minified, too large), each with the rule."""
 
 
 @register_evidence

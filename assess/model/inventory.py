@@ -51,6 +51,14 @@ class FileEntry(Model):
     """The rule that assigned the role, e.g. ``name matches test_*.py``."""
 
 
+class SkippedFile(Model):
+    """A file an analysis left out on purpose, and the rule that left it out."""
+
+    path: str
+    reason: str
+    """``vendored (inside vendor/)``, ``larger than 2 MiB``, ``generated (name matches *_pb2.py)`` ..."""
+
+
 class TestCase(Model):
     """A test case found by reading (not running) a test file."""
 

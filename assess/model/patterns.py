@@ -14,7 +14,7 @@ from pydantic import SerializeAsAny, field_validator
 
 from assess.model.base import Model
 from assess.model.evidence import Evidence, register_evidence
-from assess.model.inventory import Role
+from assess.model.inventory import Role, SkippedFile
 
 
 class Site(Model):
@@ -72,6 +72,8 @@ _ROLES: dict[int, dict[str, Role]] = {}
 class PatternsData(Model):
     files: tuple[ScannedFile, ...]
     sites: tuple[SerializeAsAny[Site], ...]
+    skipped: tuple[SkippedFile, ...] = ()
+    """Source, test and config files not scanned on purpose (too large), each with the rule."""
 
     @field_validator("sites", mode="before")
     @classmethod

@@ -42,6 +42,10 @@ class RunParameters(Model):
     """Runs of each experiment."""
     chaos_experiments: tuple[str, ...] = ()
     """Only these bundled experiments (by name); empty: all that the target's config allows."""
+    jobs: int | None = Field(default=None, ge=1, le=256)
+    """Processes for static analysis; None: one per available core."""
+    cache_dir: str | None = None
+    """Folder of the analysis cache (absolute); None: no cache."""
 
 
 class StageResult(Model):

@@ -23,9 +23,10 @@ class PythonFile:
     """Every node of the tree, in ``ast.walk`` order: walk this instead of the tree again."""
 
     @classmethod
-    def parse(cls, path: str, text: str) -> PythonFile:
-        """Raises SyntaxError, ValueError or RecursionError when the file does not parse."""
-        tree = ast.parse(text, filename=path)
+    def parse(cls, path: str, text: str, tree: ast.Module | None = None) -> PythonFile:
+        """Raises SyntaxError, ValueError or RecursionError when the file does not parse.
+        ``tree``, when given, is ``text`` already parsed (and is not parsed again)."""
+        tree = tree if tree is not None else ast.parse(text, filename=path)
         f = cls(path=path, text=text, tree=tree, lines=text.splitlines())
         f.nodes = list(ast.walk(tree))
         for node in f.nodes:

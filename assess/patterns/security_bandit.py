@@ -1,8 +1,9 @@
-"""Bandit's findings as sites: bandit runs once, through its Python API, over the repository's Python sources.
+"""Bandit's findings as sites: bandit's checks run through its Python API on each Python source file.
 
-Bandit is driven through ``BanditManager`` (not its command line), over source files only (tests are
-left out: fixtures and asserts there are not the product's security), each under 1 MiB. Its
-logging and progress bar are silenced for the run. Every issue becomes a :class:`BanditSite`
+Bandit's plugins are loaded once per process (``BanditManager``, not its command line) and run on the
+syntax tree the rest of the analysis shares, so a file is not parsed again for bandit. Source files
+only (tests are left out: fixtures and asserts there are not the product's security), each under
+1 MiB. Its logging and progress bar are silenced. Every issue becomes a :class:`BanditSite`
 with bandit's test id, severity, confidence and text; which of them become findings is the
 probe's decision (``assess/probes/security.py``, documented in ``assess/rules/security.toml``).
 
@@ -14,21 +15,22 @@ the names the value flows into (assignment target, keyword, dict key, or the fun
 from __future__ import annotations
 
 import ast
+import contextlib
+import io
 import logging
 import re
+import tokenize
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Literal
 
-from assess.model import Role
 from assess.model.patterns import Site, register_site
-from assess.patterns import RepoFiles, register_extractor, snippet
+from assess.patterns import snippet
 from assess.patterns.pyast import PythonFile
 
 MAX_BANDIT_BYTES = 1024 * 1024
-MAX_BANDIT_FILES = 5000
 PASSWORD_TESTS = frozenset({"B105", "B106", "B107"})
 RANDOM_TEST = "B311"
 _PASSWORD_TEXT = re.compile(r"^Possible hardcoded password: '(.*)'$", re.DOTALL)
@@ -74,61 +76,60 @@ def _quiet() -> Iterator[None]:
             lg.disabled = disabled
 
 
-def _sources(repo: RepoFiles) -> dict[str, str]:
-    """Absolute path -> relative path of the Python source files bandit should read."""
-    out: dict[str, str] = {}
-    for rel in repo.paths():
-        if repo.roles[rel] != Role.SOURCE or not rel.endswith(".py"):
-            continue
-        path = repo.root / rel
-        try:
-            if path.stat().st_size >= MAX_BANDIT_BYTES:
-                continue
-        except OSError:
-            continue
-        out[str(path.resolve())] = rel
-        if len(out) >= MAX_BANDIT_FILES:
-            break
-    return out
+class Bandit:
+    """Bandit's checks, loaded once per process and run on a syntax tree parsed elsewhere.
 
+    This is what ``BanditManager._parse_file`` does for one file (``# nosec`` comments, the AST
+    visitor, then the whole-file tests), minus its own ``ast.parse``: the tree is the one every
+    other analysis of the file shares. The comments are only tokenized when the file mentions
+    ``nosec``, which is the only comment bandit acts on (its pattern is case-sensitive).
+    """
 
-def run_bandit(paths: list[str]) -> list[Any]:
-    """Bandit's issues (all severities and confidences) for ``paths``; [] if bandit fails."""
-    if not paths:
-        return []
-    try:
+    def __init__(self) -> None:
         with _quiet(), warnings.catch_warnings():
             warnings.simplefilter("ignore")  # stevedore's deprecation notices while bandit loads its plugins
-            from bandit.core import config as b_config
-            from bandit.core import manager as b_manager
+            from bandit.core import config, constants, manager, node_visitor
 
-            mgr = b_manager.BanditManager(b_config.BanditConfig(), "file", quiet=True)
-            mgr.discover_files(paths)
-            mgr.run_tests()
-            return list(mgr.get_issue_list())
-    except Exception:  # bandit is a tool run on untrusted code: its failure loses its findings, not the scan
+            self._manager = manager.BanditManager(config.BanditConfig(), "file", quiet=True)
+            self._parse_nosec = manager._parse_nosec_comment
+            self._visitor = node_visitor.BanditNodeVisitor
+            self._low = constants.LOW
+
+    def issues(self, path: str, data: bytes, tree: ast.Module) -> list[Any]:
+        """Bandit's issues (all severities and confidences) for the file at absolute ``path``."""
+        mgr = self._manager
+        nosec_lines: dict[int, set[str] | None] = {}
+        with _quiet(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # stevedore, when a nosec comment names tests
+            if b"nosec" in data:
+                with contextlib.suppress(tokenize.TokenError, SyntaxError):
+                    for tok in tokenize.tokenize(io.BytesIO(data).readline):
+                        if tok.type == tokenize.COMMENT:
+                            nosec_lines[tok.start[0]] = self._parse_nosec(tok.string)
+            mgr.metrics.begin(path)
+            visitor = self._visitor(path, io.BytesIO(data), mgr.b_ma, mgr.b_ts, False, nosec_lines, mgr.metrics)
+            visitor.generic_visit(tree)
+            visitor.context = {"file_data": io.BytesIO(data), "filename": path, "lineno": 0, "linerange": [0, 1],
+                               "col_offset": 0}  # fmt: skip
+            visitor.update_scores(visitor.tester.run_tests(visitor.context, "File"))
+        return [issue for issue in visitor.tester.results if issue.filter(self._low, self._low)]
+
+
+_BANDIT: Bandit | None = None
+
+
+def bandit_sites(parsed: PythonFile, path: Path, data: bytes) -> list[BanditSite]:
+    """Bandit's issues in one source file (``data`` at ``path``, parsed as ``parsed``) as sites.
+
+    Run last on a tree: bandit's visitor marks every node with its parent and sibling. Raises
+    what bandit raises; the caller records it as a warning for the file.
+    """
+    global _BANDIT
+    if _BANDIT is None:
+        _BANDIT = Bandit()
+    if len(data) >= MAX_BANDIT_BYTES:
         return []
-
-
-@register_extractor("repo")
-def bandit_sites(repo: RepoFiles) -> Iterator[BanditSite]:
-    sources = _sources(repo)
-    by_file: dict[str, list[Any]] = {}
-    for issue in run_bandit(sorted(sources)):
-        rel = sources.get(str(Path(str(issue.fname)).resolve()))
-        if rel is not None:
-            by_file.setdefault(rel, []).append(issue)
-    for rel, issues in sorted(by_file.items()):
-        parsed = _parse(repo.root / rel, rel)
-        for issue in issues:
-            yield _site(rel, parsed, issue)
-
-
-def _parse(path: Path, rel: str) -> PythonFile | None:
-    try:
-        return PythonFile.parse(rel, path.read_bytes().decode("utf-8-sig", errors="replace"))
-    except (OSError, SyntaxError, ValueError, RecursionError, MemoryError):
-        return None
+    return [_site(parsed.path, parsed, issue) for issue in _BANDIT.issues(str(path), data, parsed.tree)]
 
 
 def _site(rel: str, parsed: PythonFile | None, issue: Any) -> BanditSite:

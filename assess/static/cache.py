@@ -1,0 +1,117 @@
+"""A content-addressed cache of file analyses, so a re-run redoes only the files that changed.
+
+An entry's key is the sha256 of everything its record depends on: the file's path and content
+digest, the analysis options, the versions of Python and of every analysing tool, and a
+fingerprint of assess's own code (so an edited checkout never reads records an older version
+wrote). Entries are JSON files under ``<dir>/files/v1/<2 hex>/<key>.json``, written atomically.
+
+An entry is used only if it parses, names the key it was looked up by, and validates as a
+record; anything else (truncated, edited, from another version) is ignored and overwritten.
+The folder is safe to delete at any time. A cache that cannot be written (read-only, full disk)
+is reported once and the run goes on without it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+from collections.abc import Mapping
+from functools import cache
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from assess._files import atomic_write_bytes
+from assess.static.record import FileAnalysis
+
+CACHE_ENV = "ASSESS_CACHE_DIR"
+LAYOUT = "files/v1"
+MAX_ENTRY_BYTES = 64 * 1024 * 1024
+TOOLS = ("radon", "lizard", "bandit", "tree-sitter", "tree-sitter-javascript", "tree-sitter-typescript", "pyyaml",
+         "pydantic")  # fmt: skip
+
+
+def default_cache_dir() -> Path:
+    """``$ASSESS_CACHE_DIR``, else ``$XDG_CACHE_HOME/assess``, else ``~/.cache/assess``."""
+    if env := os.environ.get(CACHE_ENV):
+        return Path(env)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "assess"
+
+
+@cache
+def code_fingerprint() -> str:
+    """sha256 over assess's own modules and rule files: any change to the code changes every key."""
+    package = Path(__file__).resolve().parent.parent
+    h = hashlib.sha256()
+    for path in sorted(p for p in package.rglob("*") if p.suffix in {".py", ".toml", ".json"}):
+        h.update(path.relative_to(package).as_posix().encode())
+        h.update(b"\0")
+        h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+@cache
+def _tool_versions() -> tuple[tuple[str, str], ...]:
+    versions = [("python", platform.python_version())]
+    for name in TOOLS:
+        try:
+            versions.append((name, version(name)))
+        except PackageNotFoundError:
+            versions.append((name, "missing"))
+    return tuple(versions)
+
+
+def entry_key(path: str, digest: str, options: Mapping[str, object]) -> str:
+    parts = {"path": path, "digest": digest, "options": dict(options), "tools": _tool_versions(),
+             "code": code_fingerprint()}  # fmt: skip
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+
+
+class Cache:
+    """The cache in ``root``. ``get`` and ``put`` never raise."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.hits = self.misses = self.ignored = 0
+        self.write_error: str | None = None
+        """Why the cache could not be written, the first time it failed; it is not tried again."""
+
+    def _file(self, key: str) -> Path:
+        return self.root / LAYOUT / key[:2] / f"{key}.json"
+
+    def get(self, key: str) -> FileAnalysis | None:
+        """The record stored under ``key``, or None when there is none or it cannot be trusted."""
+        path = self._file(key)
+        try:
+            with path.open("rb") as fh:
+                raw = fh.read(MAX_ENTRY_BYTES + 1)
+        except OSError:
+            self.misses += 1
+            return None
+        try:
+            if len(raw) > MAX_ENTRY_BYTES:
+                raise ValueError("too large")
+            doc = json.loads(raw)
+            if not isinstance(doc, dict) or doc.get("key") != key:
+                raise ValueError("not the entry for this key")
+            record = FileAnalysis.model_validate(doc.get("record"))
+        except (ValueError, ValidationError, RecursionError):
+            self.ignored += 1
+            return None
+        self.hits += 1
+        return record
+
+    def put(self, key: str, record: FileAnalysis) -> None:
+        if self.write_error is not None:
+            return
+        body = '{"key":"%s","record":%s}' % (key, record.model_dump_json())  # noqa: UP031 - the record is JSON already
+        try:
+            atomic_write_bytes(self._file(key), body.encode("utf-8"), fsync=False)
+        except OSError as err:
+            self.write_error = (
+                f"the cache in {self.root} could not be written ({err.strerror or err}); going on without it"
+            )

@@ -1,0 +1,31 @@
+"""What static analysis learns from one file: the unit of work, of the cache and of the run's stream."""
+
+from __future__ import annotations
+
+from assess.model import Block, FileEntry, FileMetrics, Model, SkippedFile, TestCase
+from assess.model.patterns import PatternsData
+
+
+class FileAnalysis(Model):
+    """One file, read once and parsed once, as every static collector needs it.
+
+    The inventory takes ``entry`` and ``tests``, the complexity collector ``metrics`` and ``blocks``,
+    the patterns collector ``scan``. A part is None (or empty) when it does not apply to the file;
+    a file left out on purpose says why in ``complexity_skip`` or ``patterns_skip``.
+    """
+
+    path: str
+    digest: str
+    """sha256 of the bytes analysed."""
+    entry: FileEntry
+    tests: tuple[TestCase, ...] = ()
+    tests_unparsed: bool = False
+    """A Python test file whose syntax does not parse: its tests are not counted."""
+    metrics: FileMetrics | None = None
+    blocks: tuple[Block, ...] = ()
+    complexity_skip: SkippedFile | None = None
+    scan: PatternsData | None = None
+    """The file's :class:`ScannedFile` (one) and its sites; None when the file is not scanned."""
+    patterns_skip: SkippedFile | None = None
+    warnings: tuple[str, ...] = ()
+    """Extractors that failed on this file."""
