@@ -51,9 +51,17 @@ class Stage:
         return f"{self.name}.ipynb"
 
 
+START_ORDER = ("coverage", "inventory", "complexity", "patterns", "chaos", "tests")
+"""Collectors in the order they are started when their inputs are ready. The target's test suite, usually
+the longest, first, so that the static analysis (done once, by whichever static stage starts first) runs
+beside it rather than before it; the chaos experiments after the static analysis, so that less else
+competes for the cores while they measure latencies and recovery times."""
+
+
 def plan(params: RunParameters) -> list[Stage]:
-    """The stages of a run, collectors first, the assessment last."""
+    """The stages of a run, collectors first (in ``START_ORDER``, then any others), the assessment last."""
     collectors = load_builtin_collectors()
+    order = {kind: i for i, kind in enumerate(START_ORDER)}
     stages = [
         Stage(
             c.kind,
@@ -61,7 +69,7 @@ def plan(params: RunParameters) -> list[Stage]:
             params.timeout_s + NOTEBOOK_OVERHEAD_S if c.kind == "coverage" else STATIC_STAGE_TIMEOUT_S,
             collects=True,
         )
-        for c in collectors.values()
+        for c in sorted(collectors.values(), key=lambda c: order.get(c.kind, len(order)))
     ]
     stages.append(Stage(ASSESSMENT, tuple(collectors), STATIC_STAGE_TIMEOUT_S, collects=False))
     return stages
