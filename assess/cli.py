@@ -130,6 +130,9 @@ def _parser() -> argparse.ArgumentParser:
         "--timeout", type=float, default=180.0, metavar="SECONDS", help="limit for each experiment (default: 180)"
     )
     _chaos_options(crun, "")
+    cache = sub.add_parser("cache", help="the cache of file analyses: how big it is, or empty it")
+    cache.add_argument("cache_command", choices=("info", "clear"))
+    cache.add_argument("--cache-dir", metavar="DIR", help="the cache folder (default: as 'assess run' uses)")
     return parser
 
 
@@ -247,6 +250,19 @@ def _params(args: argparse.Namespace) -> RunParameters:
         jobs=args.jobs,
         cache_dir=None if args.no_cache else str(Path(args.cache_dir or default_cache_dir()).expanduser().resolve()),
     )
+
+
+def cmd_cache(args: argparse.Namespace, console: Console) -> int:
+    from assess.static.cache import cache_usage, clear_cache
+
+    root = Path(args.cache_dir or default_cache_dir()).expanduser()
+    if args.cache_command == "clear":
+        removed = clear_cache(root)
+        print(f"{root}: {removed} entr{'y' if removed == 1 else 'ies'} removed")
+    else:
+        entries, size = cache_usage(root)
+        print(f"{root}: {entries} entr{'y' if entries == 1 else 'ies'}, {size / 1e6:.1f} MB")
+    return EXIT_OK
 
 
 def check_chaos_options(args: argparse.Namespace) -> None:
@@ -372,7 +388,7 @@ def _dispatch(args: argparse.Namespace, console: Console) -> int:
             from assess.cli_chaos import cmd_chaos
 
             return cmd_chaos(args, console)
-        commands = {"run": cmd_run, "score": cmd_score, "render": cmd_render}
+        commands = {"run": cmd_run, "score": cmd_score, "render": cmd_render, "cache": cmd_cache}
         return commands[args.command](args, console)
     except UsageError as err:
         print(f"assess: error: {err}", file=sys.stderr)

@@ -13,8 +13,6 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
-from bandit.core import config as b_config
-from bandit.core import manager as b_manager
 
 import assess.static.pool as pool
 from assess.collectors import CollectContext
@@ -102,6 +100,9 @@ def test_bandit_on_the_shared_tree_equals_bandit_on_the_file(tmp_path: Path) -> 
     )
     path = tmp_path / "app.py"
     path.write_text(code)
+    from bandit.core import config as b_config  # here: importing bandit loads its plugins (stevedore warns)
+    from bandit.core import manager as b_manager
+
     mgr = b_manager.BanditManager(b_config.BanditConfig(), "file", quiet=True)
     mgr.discover_files([str(path)])
     mgr.run_tests()
@@ -357,3 +358,19 @@ def test_an_interrupted_analysis_leaves_only_valid_entries(tmp_path: Path, signa
     cache = Cache(cache_dir)
     _records(root, 1, cache)
     assert cache.ignored == 0 and cache.hits == len(entries)
+
+
+def test_cache_info_and_clear_touch_only_the_entries(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from assess.cli import main
+
+    root = _repo(tmp_path / "repo", 2)
+    cache_dir = tmp_path / "cache"
+    records = _records(root, 1, Cache(cache_dir))
+    (cache_dir / "mine.txt").write_text("not the cache's")
+    assert main(["cache", "info", "--cache-dir", str(cache_dir)]) == 0
+    assert capsys.readouterr().out.startswith(f"{cache_dir}: {len(records)} entries, ")
+    assert main(["cache", "clear", "--cache-dir", str(cache_dir)]) == 0
+    assert capsys.readouterr().out == f"{cache_dir}: {len(records)} entries removed\n"
+    assert sorted(p.name for p in cache_dir.rglob("*")) == ["mine.txt"]
+    assert main(["cache", "info", "--cache-dir", str(tmp_path / "none")]) == 0
+    assert capsys.readouterr().out == f"{tmp_path / 'none'}: 0 entries, 0.0 MB\n"

@@ -13,6 +13,7 @@ is reported once and the run goes on without it.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -115,3 +116,30 @@ class Cache:
             self.write_error = (
                 f"the cache in {self.root} could not be written ({err.strerror or err}); going on without it"
             )
+
+
+def _entry_files(root: Path) -> list[Path]:
+    """The cache's entry files (and temporary files left by a killed writer); nothing else under ``root``."""
+    base = root / "files"
+    return [p for p in base.glob("v*/??/*") if p.is_file() and p.suffix in {".json", ".tmp"}] if base.is_dir() else []
+
+
+def cache_usage(root: Path) -> tuple[int, int]:
+    """(entries, bytes) of the cache in ``root``."""
+    files = _entry_files(root)
+    return sum(1 for p in files if p.suffix == ".json"), sum(p.stat().st_size for p in files)
+
+
+def clear_cache(root: Path) -> int:
+    """Delete the cache's entries in ``root`` (only files it wrote, so a mistyped folder loses nothing else);
+    how many entries were removed."""
+    removed = 0
+    for path in _entry_files(root):
+        path.unlink(missing_ok=True)
+        removed += path.suffix == ".json"
+    for folder in sorted((root / "files").glob("v*/??"), reverse=True) + sorted((root / "files").glob("v*")):
+        with contextlib.suppress(OSError):
+            folder.rmdir()
+    with contextlib.suppress(OSError):
+        (root / "files").rmdir()
+    return removed
