@@ -51,11 +51,11 @@ class Stage:
         return f"{self.name}.ipynb"
 
 
-START_ORDER = ("coverage", "inventory", "complexity", "patterns", "chaos", "tests")
-"""Collectors in the order they are started when their inputs are ready. The target's test suite, usually
-the longest, first, so that the static analysis (done once, by whichever static stage starts first) runs
-beside it rather than before it; the chaos experiments after the static analysis, so that less else
-competes for the cores while they measure latencies and recovery times."""
+START_ORDER = ("coverage", "tests", "inventory", "complexity", "patterns", "chaos")
+"""Which ready collector takes a free slot first. The target's test suite, usually the longest, and the
+stage that reads its results are the run's critical path, so they go first; the static analysis (done
+once, by whichever static stage starts first) runs beside them; the chaos experiments come after it, so
+that less else competes for the cores while they measure latencies and recovery times."""
 
 
 def plan(params: RunParameters) -> list[Stage]:
@@ -214,12 +214,15 @@ class Pipeline:
         return self._save(results, final=True, status=Status.ERROR if failed else Status.OK)
 
     def _run_collectors(self, stages: list[Stage]) -> list[StageResult]:
+        """Run the collector stages, at most ``MAX_PARALLEL`` at once; a free slot goes to the first ready
+        stage in ``stages`` order (see ``START_ORDER``)."""
         pending, done = list(stages), {}
         with ThreadPoolExecutor(max_workers=MAX_PARALLEL) as pool:
             running: dict[Future[StageResult], Stage] = {}
             try:
                 while pending or running:
-                    for stage in [s for s in pending if all(d in done for d in s.depends_on)]:
+                    ready = [s for s in pending if all(d in done for d in s.depends_on)]
+                    for stage in ready[: MAX_PARALLEL - len(running)]:
                         pending.remove(stage)
                         running[pool.submit(self.run_stage, stage)] = stage
                     if not running:  # a dependency that no stage provides
