@@ -9,11 +9,12 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Literal
 
 from assess.model.patterns import Site, register_site
 from assess.patterns import register_extractor
-from assess.patterns.pyast import PythonFile, keyword
+from assess.patterns.pyast import PythonFile, keyword, per_file, per_node
 
 
 @register_site
@@ -54,6 +55,8 @@ THREAD_STARTERS = (
     "http.server.ThreadingHTTPServer", "socketserver.ThreadingMixIn", "socketserver.ThreadingTCPServer",
     "socketserver.ThreadingUDPServer", "_thread.start_new_thread", "asyncio.to_thread",
 )  # fmt: skip
+STARTER_ATTRS = frozenset(api.rsplit(".", 1)[-1] for api in THREAD_STARTERS)
+"""The last parts of the thread-starting APIs (every one is dotted: a bare name matches only through an import)."""
 MUTATORS = {"append", "extend", "insert", "pop", "popleft", "appendleft", "remove", "clear", "update", "add",
             "discard", "setdefault", "popitem", "sort", "reverse"}  # fmt: skip
 CONSTRUCTORS = {"__init__", "__post_init__", "__new__", "__init_subclass__", "setUp"}
@@ -133,61 +136,75 @@ class LockedClass:
 
     def acquires(self, method: Function) -> bool:
         return any(
-            isinstance(c, ast.Call) and isinstance(c.func, ast.Attribute) and c.func.attr == "acquire"
-            and _self_attr(c.func.value) in self.locks
-            for c in ast.walk(method)
-        )  # fmt: skip
+            isinstance(c.func, ast.Attribute) and c.func.attr == "acquire" and _self_attr(c.func.value) in self.locks
+            for c in self.pf.within(method, ast.Call)
+        )
 
-    def protected_methods(self) -> set[str]:
-        """Methods that run with the lock held: they take it, or every call to them is made holding it."""
+    @cached_property
+    def _protected(self) -> set[str]:
         out = {m.name for m in self.methods() if self.acquires(m) or m.name.endswith(("_locked", "_unlocked"))}
         callers: dict[str, list[bool]] = {}
         for m in self.methods():
-            for c in ast.walk(m):
-                if isinstance(c, ast.Call) and (name := _self_attr(c.func)):
+            for c in self.pf.within(m, ast.Call):
+                if name := _self_attr(c.func):
                     callers.setdefault(name, []).append(m.name in out or self.holds_lock(c, m))
         return out | {name for name, held in callers.items() if held and all(held)}
 
-    def changes(self) -> Iterator[tuple[Function, ast.stmt, str, bool]]:
-        """(method, statement, attribute, lock held) for each change of an attribute outside constructors."""
+    def protected_methods(self) -> set[str]:
+        """Methods that run with the lock held: they take it, or every call to them is made holding it."""
+        return self._protected
+
+    @cached_property
+    def _changes(self) -> list[tuple[Function, ast.stmt, str, bool]]:
         protected = self.protected_methods()
+        out: list[tuple[Function, ast.stmt, str, bool]] = []
         for m in self.methods():
             if m.name in CONSTRUCTORS:
                 continue
-            for stmt in ast.walk(m):
-                if isinstance(stmt, ast.stmt):
-                    for attr in mutations(stmt):
-                        if attr not in self.locks:
-                            yield m, stmt, attr, m.name in protected or self.holds_lock(stmt, m)
+            for stmt in self.pf.within(m, ast.stmt):
+                for attr in mutations(stmt):
+                    if attr not in self.locks:
+                        out.append((m, stmt, attr, m.name in protected or self.holds_lock(stmt, m)))
+        return out
 
-    def guarded(self) -> dict[str, str]:
-        """Attribute -> a method that changes it holding the lock."""
+    def changes(self) -> Iterator[tuple[Function, ast.stmt, str, bool]]:
+        """(method, statement, attribute, lock held) for each change of an attribute outside constructors."""
+        return iter(self._changes)
+
+    @cached_property
+    def _guarded(self) -> dict[str, str]:
         out: dict[str, str] = {}
         for m, _, attr, held in self.changes():
             if held:
                 out.setdefault(attr, m.name)
         return out
 
+    def guarded(self) -> dict[str, str]:
+        """Attribute -> a method that changes it holding the lock (shared: do not change it)."""
+        return self._guarded
+
 
 def _unwrap(expr: ast.expr) -> ast.expr:
     return expr.func if isinstance(expr, ast.Call) else expr  # ``with self._lock:`` or ``with self._cond():``
 
 
-def locked_classes(pf: PythonFile) -> Iterator[LockedClass]:
-    for cls in ast.walk(pf.tree):
-        if not isinstance(cls, ast.ClassDef):
-            continue
+@per_file
+def locked_classes(pf: PythonFile) -> list[LockedClass]:
+    """Classes that create a lock (``self._lock = threading.Lock()``), in ``ast.walk`` order (shared: do not change)."""
+    made = [
+        node for node in pf.of_type(ast.Assign)
+        if isinstance(node.value, ast.Call) and pf.call_name(node.value) in LOCK_FACTORIES
+    ]  # fmt: skip
+    out: list[LockedClass] = []
+    for cls in pf.of_type(ast.ClassDef) if made else ():
         locks: set[str] = set()
-        for node in ast.walk(cls):
-            if (
-                isinstance(node, ast.Assign)
-                and isinstance(node.value, ast.Call)
-                and pf.call_name(node.value) in LOCK_FACTORIES
-            ):
+        for node in made:
+            if pf.contains(cls, node):
                 locks |= {a for t in node.targets if (a := _self_attr(t))}
                 locks |= {t.id for t in node.targets if isinstance(t, ast.Name) and pf.parents.get(node) is cls}
         if locks:
-            yield LockedClass(pf, cls, locks)
+            out.append(LockedClass(pf, cls, locks))
+    return out
 
 
 @register_extractor("python")
@@ -205,12 +222,26 @@ def state_outside_lock(pf: PythonFile) -> Iterator[Site]:
 
 def thread_starter(pf: PythonFile, root: ast.AST | None = None) -> str | None:
     """The first thread-starting API that ``root`` (default: the module) refers to, or None."""
-    for node in ast.walk(root or pf.tree):
-        if isinstance(node, ast.Name | ast.Attribute) and pf.dotted(node) in THREAD_STARTERS:
-            return pf.dotted(node)
-        if isinstance(node, ast.Attribute) and node.attr == "run_in_executor":
-            return "run_in_executor"
-    return None
+    everywhere = _thread_starters(pf)
+    if root is None or root is pf.tree:
+        return everywhere[0][1] if everywhere else None
+    return next((api for node, api in everywhere if pf.contains(root, node)), None)
+
+
+@per_file
+def _thread_starters(pf: PythonFile) -> list[tuple[ast.AST, str]]:
+    """Every reference to a thread-starting API, in ``ast.walk`` order (a subtree's references come in its order)."""
+    out: list[tuple[ast.AST, str]] = []
+    imported = {name for name, api in pf.aliases.items() if api in THREAD_STARTERS}  # a name is what it imports
+    for name in pf.of_type(ast.Name) if imported else ():
+        if name.id in imported:
+            out.append((name, pf.aliases[name.id]))
+    for node in pf.of_type(ast.Attribute):  # an attribute's dotted name ends with the attribute
+        if node.attr in STARTER_ATTRS and (api := pf.dotted(node)) in THREAD_STARTERS:
+            out.append((node, api))
+        elif node.attr == "run_in_executor":
+            out.append((node, "run_in_executor"))
+    return sorted(out, key=lambda found: pf.position(found[0]))
 
 
 def _under_lock(pf: PythonFile, node: ast.AST, locks: set[str] = frozenset()) -> bool:  # type: ignore[assignment]
@@ -226,9 +257,7 @@ def _under_lock(pf: PythonFile, node: ast.AST, locks: set[str] = frozenset()) ->
 
 def _path_checks(pf: PythonFile, test: ast.expr) -> Iterator[tuple[ast.expr, str]]:
     """(checked path expression, check) for each existence check in an ``if`` test."""
-    for node in ast.walk(test):
-        if not isinstance(node, ast.Call):
-            continue
+    for node in pf.within(test, ast.Call):
         name = pf.call_name(node)
         if name in EXISTS and node.args:
             yield node.args[0], name
@@ -250,27 +279,27 @@ def _file_act(pf: PythonFile, call: ast.Call, subject: str) -> str | None:
     return None
 
 
-def _branch_nodes(node: ast.If) -> Iterator[ast.AST]:
-    """Nodes of the ``if`` body and its ``else`` (an ``elif`` is a check of its own)."""
+def _branch_nodes(pf: PythonFile, node: ast.If, *types: type[ast.AST]) -> Iterator[ast.AST]:
+    """Nodes of ``types`` in the ``if`` body and its ``else`` (an ``elif`` is a check of its own), in walk order."""
     elif_ = len(node.orelse) == 1 and isinstance(node.orelse[0], ast.If)
     for stmt in [*node.body, *([] if elif_ else node.orelse)]:
         if not isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-            yield from ast.walk(stmt)
+            yield from pf.within(stmt, *types)
 
 
 def _file_races(pf: PythonFile, node: ast.If) -> Iterator[Site]:
     for path, check in _path_checks(pf, node.test):
         subject = ast.dump(path)
-        for call in _branch_nodes(node):
+        for call in _branch_nodes(pf, node, ast.Call):
             if isinstance(call, ast.Call) and (act := _file_act(pf, call, subject)):
                 yield _site(pf, CheckThenActSite, node.test, subject=ast.unparse(path), check=check, act=act,
                             act_line=call.lineno)  # fmt: skip
                 return
 
 
-def _dict_checks(test: ast.expr) -> Iterator[ast.expr]:
+def _dict_checks(pf: PythonFile, test: ast.expr) -> Iterator[ast.expr]:
     """The dicts an ``if`` test looks a key up in: ``k not in d``, ``k in d``, ``d.get(k) is None``."""
-    for node in ast.walk(test):
+    for node in pf.within(test, ast.Compare, ast.Call):
         if isinstance(node, ast.Compare) and len(node.ops) == 1 and isinstance(node.ops[0], ast.In | ast.NotIn):
             yield node.comparators[0]
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "get":
@@ -290,11 +319,16 @@ def _shared_dict(pf: PythonFile, expr: ast.expr, threaded_classes: set[str], mod
         return cls is not None and f"{cls.name}.{attr}" in threaded_classes
     if isinstance(expr, ast.Name) and module_threads and expr.id in _module_state(pf):
         fn = pf.enclosing_function(expr)
-        local = fn is not None and any(
-            isinstance(n, ast.Assign | ast.AnnAssign) and expr.id in _names(n) for n in ast.walk(fn)
-        )
+        local = fn is not None and expr.id in _assigned_names(pf, fn)
         return not local
     return False
+
+
+@per_node
+def _assigned_names(pf: PythonFile, fn: Function) -> set[str]:
+    """Names assigned anywhere in ``fn`` (nested functions included): local there, not module state."""
+    found = pf.within(fn, ast.Assign, ast.AnnAssign)
+    return {name for n in found if isinstance(n, ast.Assign | ast.AnnAssign) for name in _names(n)}
 
 
 def _names(stmt: ast.Assign | ast.AnnAssign) -> set[str]:
@@ -306,11 +340,11 @@ def _threaded_attrs(pf: PythonFile) -> set[str]:
     """``Class.attr`` for attributes of classes that use threads, except those the class's lock guards."""
     out: set[str] = set()
     locked = {lc.node.name: lc for lc in locked_classes(pf)}
-    for cls in ast.walk(pf.tree):
-        if not isinstance(cls, ast.ClassDef) or (cls.name not in locked and not thread_starter(pf, cls)):
+    for cls in pf.of_type(ast.ClassDef):
+        if cls.name not in locked and not thread_starter(pf, cls):
             continue
         guarded = set(locked[cls.name].guarded()) if cls.name in locked else set()
-        attrs = {a for node in ast.walk(cls) if isinstance(node, ast.stmt) for a in mutations(node)}
+        attrs = {a for node in pf.within(cls, ast.stmt) for a in mutations(node)}
         out |= {f"{cls.name}.{a}" for a in attrs - guarded}
     return out
 
@@ -322,15 +356,15 @@ def check_then_act(pf: PythonFile) -> Iterator[Site]:
     threaded = _threaded_attrs(pf)
     module_threads = thread_starter(pf) is not None
     concurrent = bool({m.split(".")[0] for m in pf.imports} & CONCURRENT_MODULES)
-    for node in ast.walk(pf.tree):
-        if not isinstance(node, ast.If) or _under_lock(pf, node):
+    for node in pf.of_type(ast.If):
+        if _under_lock(pf, node):
             continue
         found = list(_file_races(pf, node)) if concurrent or pf.in_async(node) else []
-        for expr in [] if found else _dict_checks(node.test):
+        for expr in [] if found else _dict_checks(pf, node.test):
             if not _shared_dict(pf, expr, threaded, module_threads):
                 continue
             subject = ast.dump(expr)
-            act = next((n for n in _branch_nodes(node) if _dict_act(n, subject)), None)
+            act = next((n for n in _branch_nodes(pf, node, ast.Assign, ast.Delete) if _dict_act(n, subject)), None)
             if act is not None:
                 kind = "del" if isinstance(act, ast.Delete) else "store"
                 found.append(_site(pf, CheckThenActSite, node.test, subject=ast.unparse(expr), check="key lookup",
@@ -339,6 +373,7 @@ def check_then_act(pf: PythonFile) -> Iterator[Site]:
         yield from found[:1]
 
 
+@per_file
 def _module_state(pf: PythonFile) -> set[str]:
     names: set[str] = set()
     for stmt in pf.tree.body:
@@ -379,13 +414,11 @@ def shared_module_state(pf: PythonFile) -> Iterator[Site]:
     state = _module_state(pf)
     if threads is None or not state:
         return
-    for fn in ast.walk(pf.tree):
-        if not isinstance(fn, ast.FunctionDef | ast.AsyncFunctionDef):
-            continue
-        declared = {n for g in ast.walk(fn) if isinstance(g, ast.Global) for n in g.names}
+    for fn in pf.of_type(ast.FunctionDef, ast.AsyncFunctionDef):
+        declared = {n for g in pf.within(fn, ast.Global) for n in g.names}
         seen: set[str] = set()
-        for stmt in ast.walk(fn):
-            if isinstance(stmt, ast.stmt) and pf.enclosing_function(stmt) is fn and not _under_lock(pf, stmt):
+        for stmt in pf.within(fn, ast.stmt):
+            if pf.enclosing_function(stmt) is fn and not _under_lock(pf, stmt):
                 name = _read_modify_write(stmt, state, declared)
                 if name and name not in seen:
                     seen.add(name)

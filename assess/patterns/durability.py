@@ -11,12 +11,11 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Iterator, Sequence
-from typing import Literal
+from typing import Any, Literal
 
 from assess.model.patterns import Site, register_site
 from assess.patterns import RepoFiles, register_extractor
-from assess.patterns.errors import own_nodes
-from assess.patterns.pyast import PythonFile, keyword
+from assess.patterns.pyast import PythonFile, keyword, per_file, per_node
 
 
 @register_site
@@ -159,25 +158,26 @@ class _Use:
     def runtime(self, f: PythonFile, node: ast.AST) -> bool:
         """Whether ``node`` runs after start-up: in a function that is neither construction nor registration."""
         func = f.enclosing_function(node)
-        return func is not None and func.name not in self.construction and not _registers(func)
+        return func is not None and func.name not in self.construction and not _registers(f, func)
 
 
-def _registers(func: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+@per_node
+def _registers(f: PythonFile, func: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
     """A decorator that records its argument and returns it (``def register(cls): X[...] = cls; return cls``)."""
     params = {a.arg for a in func.args.args}
     return any(isinstance(n, ast.Return) and isinstance(n.value, ast.Name) and n.value.id in params
-               for n in own_nodes(func))  # fmt: skip
+               for n in f.own_nodes(func))  # fmt: skip
 
 
-def _init_helpers(cls: ast.ClassDef) -> set[str]:
+@per_node
+def _init_helpers(f: PythonFile, cls: ast.ClassDef) -> set[str]:
     """Methods the constructor calls (``self._load()``): they run once, at construction."""
     init = next((m for m in cls.body if isinstance(m, ast.FunctionDef) and m.name in CONSTRUCTORS), None)
     if init is None:
         return set()
     return {
-        c.func.attr for c in ast.walk(init)
-        if isinstance(c, ast.Call) and isinstance(c.func, ast.Attribute)
-        and isinstance(c.func.value, ast.Name) and c.func.value.id == "self"
+        c.func.attr for c in f.within(init, ast.Call)
+        if isinstance(c.func, ast.Attribute) and isinstance(c.func.value, ast.Name) and c.func.value.id == "self"
     }  # fmt: skip
 
 
@@ -219,6 +219,7 @@ def _classify_use(f: PythonFile, ref: ast.expr, use: _Use, container: str) -> No
         use.bounded = True  # reassigned (reset or trimmed) somewhere else
 
 
+@per_node
 def _persists(f: PythonFile, root: ast.AST) -> bool:
     for call, name in f.calls(root):
         last = name.rsplit(".", 1)[-1] if name else getattr(call.func, "attr", "")
@@ -234,7 +235,7 @@ def _writes_mode(call: ast.Call) -> bool:
 
 def _collection_site(f: PythonFile, node: ast.stmt, name: str, scope: str, kind: tuple[str, bool],
                      refs: Sequence[ast.expr], owner: ast.ClassDef | None) -> CollectionSite:  # fmt: skip
-    use = _Use(_init_helpers(owner) if owner else set())
+    use = _Use(_init_helpers(f, owner) if owner else set())
     use.bounded = kind[1]
     use.escapes = owner is not None and _handed_out(f, owner, name)
     for ref in refs:
@@ -260,6 +261,11 @@ LOCKS = re.compile(r"^(threading\.(Lock|RLock|Semaphore|BoundedSemaphore|Conditi
 def _lifetime(f: PythonFile, scope: str, owner: ast.ClassDef | None) -> str | None:
     if owner is None or scope != "instance":
         return "module level" if owner is None else "class attribute"
+    return _instance_lifetime(f, owner)
+
+
+@per_node
+def _instance_lifetime(f: PythonFile, owner: ast.ClassDef) -> str | None:
     if any(LOCKS.match(name) for _, name in f.calls(owner)):
         return "owns a lock"
     module_level = [s.value for s in f.tree.body if isinstance(s, ast.Assign | ast.AnnAssign) and s.value is not None]
@@ -268,12 +274,30 @@ def _lifetime(f: PythonFile, scope: str, owner: ast.ClassDef | None) -> str | No
     return f"a service object ({owner.name})" if LONG_LIVED_CLASS.search(owner.name) else None
 
 
+@per_file
+def _attributes_by_name(f: PythonFile) -> dict[str, list[ast.Attribute]]:
+    """Every ``x.name`` of the file by ``name``, in ``ast.walk`` order."""
+    out: dict[str, list[ast.Attribute]] = {}
+    for node in f.of_type(ast.Attribute):
+        out.setdefault(node.attr, []).append(node)
+    return out
+
+
 def _handed_out(f: PythonFile, owner: ast.ClassDef, name: str) -> bool:
     """``result.files`` read outside the class: the object builds a result for someone else to consume."""
-    for node in f.nodes:
-        if isinstance(node, ast.Attribute) and node.attr == name and owner not in f.ancestors(node):
+    for node in _attributes_by_name(f).get(name, ()):
+        if not f.contains(owner, node):
             return not (isinstance(node.value, ast.Name) and node.value.id in {"self", "cls"})
     return False
+
+
+@per_file
+def _names_by_id(f: PythonFile) -> dict[str, list[ast.Name]]:
+    """Every name the file uses, by identifier, in ``ast.walk`` order."""
+    out: dict[str, list[ast.Name]] = {}
+    for node in f.of_type(ast.Name):
+        out.setdefault(node.id, []).append(node)
+    return out
 
 
 def _module_collections(f: PythonFile) -> Iterator[CollectionSite]:
@@ -285,29 +309,36 @@ def _module_collections(f: PythonFile) -> Iterator[CollectionSite]:
         if kind is None:
             continue
         name = pair[0].id
-        refs = [n for n in f.nodes if isinstance(n, ast.Name) and n.id == name and n is not pair[0]]
+        refs = [n for n in _names_by_id(f).get(name, ()) if n is not pair[0]]
         yield _collection_site(f, stmt, name, "module", kind, refs, None)
 
 
-def _attribute_refs(cls: ast.ClassDef, name: str) -> list[ast.expr]:
+@per_node
+def _holder_attributes(f: PythonFile, cls: ast.ClassDef) -> dict[str, list[ast.Attribute]]:
+    """``self.x``, ``cls.x`` and ``Class.x`` anywhere in ``cls``, by ``x``, in ``ast.walk`` order."""
     holders = {"self", "cls", cls.name}
-    return [
-        n for n in ast.walk(cls)
-        if isinstance(n, ast.Attribute) and n.attr == name and isinstance(n.value, ast.Name) and n.value.id in holders
-    ]  # fmt: skip
+    out: dict[str, list[ast.Attribute]] = {}
+    for n in f.within(cls, ast.Attribute):
+        if isinstance(n.value, ast.Name) and n.value.id in holders:
+            out.setdefault(n.attr, []).append(n)
+    return out
+
+
+def _attribute_refs(f: PythonFile, cls: ast.ClassDef, name: str) -> list[ast.Attribute]:
+    return _holder_attributes(f, cls).get(name, [])
 
 
 def _class_collections(f: PythonFile) -> Iterator[CollectionSite]:
-    for cls in (n for n in f.nodes if isinstance(n, ast.ClassDef)):
+    for cls in f.of_type(ast.ClassDef):
         seen: set[str] = set()
         for stmt in cls.body:
             pair = _target(stmt)
             if pair and isinstance(pair[0], ast.Name) and (kind := _container(f, pair[1])):
                 seen.add(pair[0].id)
-                yield _collection_site(f, stmt, pair[0].id, "class", kind, _attribute_refs(cls, pair[0].id), cls)
+                yield _collection_site(f, stmt, pair[0].id, "class", kind, _attribute_refs(f, cls, pair[0].id), cls)
         methods = [m for m in cls.body if isinstance(m, ast.FunctionDef | ast.AsyncFunctionDef)]
         for method in sorted(methods, key=lambda m: m.name != "__init__"):
-            for stmt in (s for s in ast.walk(method) if isinstance(s, ast.Assign | ast.AnnAssign)):
+            for stmt in f.within(method, ast.Assign, ast.AnnAssign):
                 pair = _target(stmt)
                 if pair is None or not isinstance(pair[0], ast.Attribute) or pair[0].attr in seen:
                     continue
@@ -315,24 +346,26 @@ def _class_collections(f: PythonFile) -> Iterator[CollectionSite]:
                 if not (isinstance(holder, ast.Name) and holder.id == "self") or not (kind := _container(f, pair[1])):
                     continue
                 seen.add(pair[0].attr)
-                refs = [r for r in _attribute_refs(cls, pair[0].attr) if r is not pair[0]]
+                refs = [r for r in _attribute_refs(f, cls, pair[0].attr) if r is not pair[0]]
                 yield _collection_site(f, stmt, pair[0].attr, "instance", kind, refs, cls)
 
 
 def _settings(f: PythonFile) -> Iterator[Site]:
-    for call, name in f.calls():
+    def common(call: ast.Call) -> dict[str, Any]:
         line, end = f.span(call)
-        common = {"path": f.path, "line": line, "end_line": end, "language": "Python", "snippet": f.snippet(call),
-                  "function": f.qualname(call)}  # fmt: skip
+        return {"path": f.path, "line": line, "end_line": end, "language": "Python", "snippet": f.snippet(call),
+                "function": f.qualname(call)}  # fmt: skip
+
+    for call, name in f.calls():
         strings = [a.value for a in call.args if isinstance(a, ast.Constant) and isinstance(a.value, str)]
         if any(WAL.search(s) for s in strings):
-            yield DbSettingSite(**common, setting="sqlite-wal", detail="PRAGMA journal_mode=WAL")
+            yield DbSettingSite(**common(call), setting="sqlite-wal", detail="PRAGMA journal_mode=WAL")
         elif name and POOLS.match(name) and not re.search(r"NullPool", ast.unparse(call)):
-            yield DbSettingSite(**common, setting="connection-pool", detail=name)
+            yield DbSettingSite(**common(call), setting="connection-pool", detail=name)
         elif name.endswith("metadata.create_all"):
-            yield SchemaInCodeSite(**common, how=name)
-    for node in f.nodes:
-        if isinstance(node, ast.Constant) and isinstance(node.value, str) and CREATE_SQL.search(node.value):
+            yield SchemaInCodeSite(**common(call), how=name)
+    for node in f.of_type(ast.Constant):
+        if isinstance(node.value, str) and CREATE_SQL.search(node.value):
             if isinstance(f.parents.get(node), ast.Expr):
                 continue  # a docstring mentioning CREATE TABLE
             line = node.lineno + next((i for i, s in enumerate(node.value.splitlines()) if CREATE_SQL.search(s)), 0)

@@ -11,8 +11,7 @@ from collections.abc import Iterator
 from assess.model.patterns import Site
 from assess.patterns import register_extractor
 from assess.patterns.durability import FileWriteSite, ReadModifyWriteSite
-from assess.patterns.errors import own_nodes
-from assess.patterns.pyast import PythonFile, keyword
+from assess.patterns.pyast import PythonFile, keyword, per_node
 
 SERIALIZER = re.compile(
     r"^(json|simplejson|orjson|ujson|yaml|ruamel\.yaml|pickle|marshal|toml|tomli_w|tomlkit|msgpack|csv)\.|"
@@ -70,8 +69,9 @@ def _rename_target(f: PythonFile, call: ast.Call) -> str | None:
     return None
 
 
+@per_node
 def _locked(f: PythonFile, scope: ast.AST) -> bool:
-    for node in own_nodes(scope):
+    for node in f.own_nodes(scope):
         if isinstance(node, ast.With | ast.AsyncWith):
             if any(re.search(r"lock|mutex", ast.unparse(i.context_expr), re.I) for i in node.items):
                 return True
@@ -85,23 +85,26 @@ def _locked(f: PythonFile, scope: ast.AST) -> bool:
 
 def _file_scopes(f: PythonFile) -> Iterator[ast.AST]:
     yield f.tree
-    yield from (n for n in f.nodes if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef))
+    yield from f.of_type(ast.FunctionDef, ast.AsyncFunctionDef)
 
 
 def _write_content(f: PythonFile, call: ast.Call, scope: ast.AST) -> Iterator[ast.Call]:
     """Calls that produce what ``call`` writes: its arguments, and the body of ``with open(...)``."""
-    yield from (n for n in ast.walk(call) if isinstance(n, ast.Call) and n is not call)
+    yield from (n for n in f.within(call, ast.Call) if n is not call)
     item = f.parents.get(call)
     if isinstance(item, ast.withitem) and isinstance(block := f.parents.get(item), ast.With | ast.AsyncWith):
-        yield from (n for stmt in block.body for n in ast.walk(stmt) if isinstance(n, ast.Call))
+        yield from (n for stmt in block.body for n in f.within(stmt, ast.Call))
     elif not isinstance(item, ast.withitem):  # ``fh = open(...)``: whatever the function writes
-        yield from (n for n in own_nodes(scope) if isinstance(n, ast.Call))
+        yield from f.own_calls(scope)
 
 
 def _file_writes(f: PythonFile) -> Iterator[Site]:
     uses_atomic_lib = any(m.split(".")[0] in {"atomicwrites", "atomic_write"} for m in f.imports)
     for scope in _file_scopes(f):
-        calls = sorted((n for n in own_nodes(scope) if isinstance(n, ast.Call)), key=lambda c: (c.lineno, c.col_offset))
+        own = f.own_calls(scope)
+        if not any(_write_target(f, c) is not None or _rename_target(f, c) is not None for c in own):
+            continue  # nothing is written: no file write and no read-modify-write
+        calls = sorted(own, key=lambda c: (c.lineno, c.col_offset))
         renamed = [t for c in calls if (t := _rename_target(f, c)) is not None]
         uses_temp = any((f.call_name(c) or "").startswith("tempfile.") for c in calls)
         reads: dict[str, ast.Call] = {}

@@ -22,7 +22,6 @@ from typing import Literal
 
 from assess.model.patterns import Site, register_site
 from assess.patterns import register_extractor
-from assess.patterns.errors import own_nodes
 from assess.patterns.pyast import PythonFile
 
 
@@ -58,6 +57,8 @@ SESSION_WRITES = {
     "bulk_update_mappings",
 }
 DJANGO_WRITES = {"create", "bulk_create", "get_or_create", "update_or_create", "update", "delete", "bulk_update"}
+WRITE_METHODS = frozenset({"commit", "execute", "executemany", "save", "delete"} | SESSION_WRITES | DJANGO_WRITES)
+"""Every method name :meth:`_Analysis._direct` can classify: other calls are not looked at further."""
 TX_CALLS = {"begin", "begin_nested", "transaction", "atomic"}
 CONNECTION_NAME = re.compile(r"^_*(conn|connection|con|cx|db|database|dbconn|db_conn|sqlite_conn)$")
 
@@ -90,12 +91,22 @@ def _sql_text(f: PythonFile, node: ast.expr, consts: dict[str, str]) -> str:
 
 def _string_constants(f: PythonFile) -> dict[str, str]:
     out: dict[str, str] = {}
-    for node in f.nodes:
-        if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)):
+    for node in f.of_type(ast.Assign):
+        if not (len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)):
             continue
         if isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
             out[node.targets[0].id] = node.value.value
     return out
+
+
+def _may_be_event(call: ast.Call, helpers: set[str]) -> bool:
+    """Whether :meth:`_Analysis.classify` can find a write or commit in ``call``: a known method, or a helper's name."""
+    func = call.func
+    if isinstance(func, ast.Attribute):
+        return func.attr in WRITE_METHODS or (
+            func.attr in helpers and isinstance(func.value, ast.Name) and func.value.id == "self"
+        )
+    return isinstance(func, ast.Name) and func.id in helpers
 
 
 class _Analysis:
@@ -103,20 +114,41 @@ class _Analysis:
         self.f = f
         self.consts = _string_constants(f)
         self.django = any(m.split(".")[0] == "django" for m in f.imports)
+        self.direct: dict[ast.Call, tuple[EventKind | None, str, bool]] = {}
         self.helpers: dict[tuple[str | None, str], EventKind] = {}
-        for func in (n for n in f.nodes if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)):
-            kinds = {k for c in own_nodes(func) if isinstance(c, ast.Call) and (k := self._direct(c)[0])}
+        for func in f.of_type(ast.FunctionDef, ast.AsyncFunctionDef):
+            kinds = {k for c in f.own_calls(func) if (k := self._direct(c)[0])}
             if "write" in kinds:
                 cls = self._class_of(func)
                 self.helpers[(cls, func.name)] = "write+commit" if "commit" in kinds else "write"
+        helper_names = {name for _, name in self.helpers}
+        self.statement_calls: dict[ast.AST, list[ast.Call]] = {}
+        """Statement -> the calls that may be events and belong to it (not to a statement nested in it, nor to a
+        lambda): a call's statement is the nearest statement (or lambda) around it."""
+        self.active: set[ast.AST] = set()
+        """The functions with such calls: the others have no events."""
+        for call in f.of_type(ast.Call):
+            if not _may_be_event(call, helper_names):
+                continue
+            self.active.add(f.scope_of(call))
+            anchor = f.parents[call]
+            while not isinstance(anchor, ast.stmt | ast.Lambda):
+                anchor = f.parents[anchor]
+            self.statement_calls.setdefault(anchor, []).append(call)
 
     def _class_of(self, func: ast.AST) -> str | None:
         parent = self.f.parents.get(func)
         return parent.name if isinstance(parent, ast.ClassDef) else None
 
     def _direct(self, call: ast.Call) -> tuple[EventKind | None, str, bool]:
-        """(write/commit/None, description, autocommit) for a call, without following helpers."""
-        if not isinstance(call.func, ast.Attribute):
+        """(write/commit/None, description, autocommit) for a call, without following helpers (memoised)."""
+        found = self.direct.get(call)
+        if found is None:
+            found = self.direct[call] = self._classify_direct(call)
+        return found
+
+    def _classify_direct(self, call: ast.Call) -> tuple[EventKind | None, str, bool]:
+        if not isinstance(call.func, ast.Attribute) or call.func.attr not in WRITE_METHODS:
             return None, "", False
         method, receiver = call.func.attr, self.f.dotted(call.func.value) or ast.unparse(call.func.value)
         if method == "commit":
@@ -173,7 +205,7 @@ class _Analysis:
         cls = self._class_of(func)
         opened: dict[ast.AST, str] = {}
         out: list[Event] = []
-        atomic = next((d for d in func.decorator_list if ast.unparse(d).split("(")[0].endswith("atomic")), None)
+        atomic = next((d for d in func.decorator_list if self.f.unparse(d).split("(")[0].endswith("atomic")), None)
         if atomic is not None:
             opened[atomic] = ast.unparse(atomic)
         self._visit(func.body, atomic, cls, opened, out)
@@ -193,23 +225,13 @@ class _Analysis:
                 if isinstance(getattr(stmt, name, None), list)
             ]
             blocks += [h.body for h in getattr(stmt, "handlers", [])] + [c.body for c in getattr(stmt, "cases", [])]
-            nested = {id(s) for block in blocks for s in block}
-            calls = [n for n in own_nodes(stmt) if isinstance(n, ast.Call) and not self._inside(n, nested, stmt)]
+            calls = self.statement_calls.get(stmt, [])
             for call in sorted(calls, key=lambda c: (c.lineno, c.col_offset)):
                 kind, what, auto = self.classify(call, cls)
                 if kind is not None:
                     out.append(Event(kind, call, tx, what, auto))
             for block in blocks:
                 self._visit(block, inner, cls, opened, out)
-
-    def _inside(self, node: ast.AST, nested: set[int], stop: ast.AST) -> bool:
-        """Whether ``node`` belongs to one of the nested statements (visited with its own block)."""
-        for a in self.f.ancestors(node):
-            if a is stop:
-                return False
-            if id(a) in nested:
-                return True
-        return False
 
 
 def _site(f: PythonFile, node: ast.AST) -> dict[str, object]:
@@ -258,7 +280,9 @@ def _split_writes(f: PythonFile, events: list[Event]) -> Iterator[Site]:
 @register_extractor("python")
 def transactions(f: PythonFile) -> Iterator[Site]:
     analysis = _Analysis(f)
-    for func in (n for n in f.nodes if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)):
+    for func in f.of_type(ast.FunctionDef, ast.AsyncFunctionDef):
+        if func not in analysis.active:
+            continue  # no call in it can be a write or a commit
         events, opened = analysis.events(func)
         yield from _transactions(f, events, opened)
         yield from _split_writes(f, events)

@@ -13,7 +13,7 @@ from typing import Literal
 
 from assess.model.patterns import Site, register_site
 from assess.patterns import register_extractor
-from assess.patterns.pyast import PythonFile
+from assess.patterns.pyast import PythonFile, per_node
 
 
 @register_site
@@ -122,7 +122,10 @@ def _caught(f: PythonFile, handler: ast.ExceptHandler) -> tuple[str, bool]:
 
 
 def own_nodes(root: ast.AST) -> Iterator[ast.AST]:
-    """Nodes under ``root`` that run with it: not inside nested functions, lambdas or classes."""
+    """Nodes under ``root`` that run with it: not inside nested functions, lambdas or classes.
+
+    For a node of a parsed file, :meth:`PythonFile.own_nodes` gives the same nodes from its index.
+    """
     stack = list(ast.iter_child_nodes(root))
     while stack:
         node = stack.pop()
@@ -132,11 +135,12 @@ def own_nodes(root: ast.AST) -> Iterator[ast.AST]:
         stack.extend(ast.iter_child_nodes(node))
 
 
+@per_node
 def _critical_call(f: PythonFile, node: ast.Try) -> str | None:
     func = f.enclosing_function(node)
     if func is not None and not STARTUP_FUNCTION.search(func.name):
         return None
-    calls = [n for stmt in node.body for n in [stmt, *own_nodes(stmt)] if isinstance(n, ast.Call)]
+    calls = [n for stmt in node.body for n in [stmt, *f.own_nodes(stmt)] if isinstance(n, ast.Call)]
     for call in sorted(calls, key=lambda c: (c.lineno, c.col_offset)):
         name = f.call_name(call) or ast.unparse(call.func)
         if CRITICAL_CALL.match(name.rsplit(".", 1)[-1]) or DB_OPEN.search(name):
@@ -145,9 +149,7 @@ def _critical_call(f: PythonFile, node: ast.Try) -> str | None:
 
 
 def _swallows(f: PythonFile) -> Iterator[SwallowSite]:
-    for node in f.nodes:
-        if not isinstance(node, ast.Try | getattr(ast, "TryStar", ast.Try)):
-            continue
+    for node in f.of_type(ast.Try, getattr(ast, "TryStar", ast.Try)):
         for handler in node.handlers:
             action = _swallow_action(f, handler.body)
             if action is None:
@@ -165,8 +167,8 @@ def _swallows(f: PythonFile) -> Iterator[SwallowSite]:
 
 
 def _classes(f: PythonFile) -> Iterator[ExceptionClassSite]:
-    for node in f.nodes:
-        if isinstance(node, ast.ClassDef) and node.bases:
+    for node in f.of_type(ast.ClassDef):
+        if node.bases:
             bases = tuple((f.dotted(b) or ast.unparse(b)).rsplit(".", 1)[-1] for b in node.bases)
             line = node.lineno
             yield ExceptionClassSite(
@@ -186,8 +188,8 @@ def _handler_of(f: PythonFile, node: ast.Raise) -> ast.ExceptHandler | None:
 
 
 def _raises(f: PythonFile) -> Iterator[RaiseSite]:
-    for node in f.nodes:
-        if not isinstance(node, ast.Raise) or node.exc is None:
+    for node in f.of_type(ast.Raise):
+        if node.exc is None:
             continue
         handler = _handler_of(f, node)
         exc = node.exc

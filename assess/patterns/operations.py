@@ -90,6 +90,8 @@ class RequestIdSite(Site):
 HEALTH_WORDS = frozenset({"health", "healthz", "healthcheck", "health-check", "health_check", "_health", "healthy"})
 READY_WORDS = frozenset({"ready", "readyz", "readiness"})
 LIVE_WORDS = frozenset({"live", "livez", "liveness", "alive", "ping"})
+PROBE_STEMS = re.compile(r"health|ready|readiness|live|ping")
+"""Each of the words above contains one of these: a quick test before reading a string as a route."""
 PREFIXES = frozenset({"api", "-", "_", "internal", "v1", "v2", "v3", "management", "actuator", "_status"})
 PATHLIKE = re.compile(r"(path|route|resource|url|uri|endpoint|pathname)$", re.IGNORECASE)
 
@@ -253,7 +255,7 @@ def _route_const(node: ast.AST, *, bare: bool = False) -> tuple[str, ProbeKind] 
 
 def _test_route(f: PythonFile, test: ast.expr) -> tuple[str, ProbeKind] | None:
     """A health route compared in an ``if`` test: ``self.path == "/health"``, ``resource == "ready"``."""
-    for node in ast.walk(test):
+    for node in f.within(test, ast.Compare, ast.Call):
         if isinstance(node, ast.Compare):
             sides = [node.left, *node.comparators]
             pathlike = any(PATHLIKE.search(f.dotted(s) or "") for s in sides)
@@ -281,19 +283,35 @@ def _handler_ref(node: ast.AST, defs: dict[str, ast.AST]) -> ast.FunctionDef | a
 Route = tuple[str, ProbeKind, list[ast.stmt]]
 
 
-def _health_endpoints(f: PythonFile, nodes: list[ast.AST]) -> Iterator[Site]:
+ROUTE_HOLDERS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.If, ast.match_case, ast.Dict, ast.Call, ast.Tuple)
+"""The nodes :func:`_routes` can find a route in."""
+
+
+def _health_endpoints(f: PythonFile) -> Iterator[Site]:
     defs: dict[str, ast.AST] = {}
-    for node in nodes:
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-            defs.setdefault(node.name, node)
+    for fn in f.of_type(ast.FunctionDef, ast.AsyncFunctionDef):
+        defs.setdefault(fn.name, fn)
+    near = _around_health_strings(f)
     seen: set[int] = set()
-    for node in nodes:
+    for node in f.of_type(*ROUTE_HOLDERS):
+        if node not in near and not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            continue  # a route in an ``if``, a ``case``, a dict or a call is a string there
         for route, kind, body in _routes(f, node, defs):
             if not body:  # registered here, handled in another module: an endpoint we cannot judge
                 yield _site(f, HealthEndpointSite, _statement(f, node), route=route, probe=kind, deep=None)
             elif id(body[0]) not in seen:
                 seen.add(id(body[0]))
                 yield _health_site(f, route, kind, body, defs)
+
+
+def _around_health_strings(f: PythonFile) -> set[ast.AST]:
+    """The nodes around a string that could name a health route (``bare``: that is the looser reading)."""
+    out: set[ast.AST] = set()
+    for node in f.of_type(ast.Constant):
+        value = node.value
+        if isinstance(value, str) and PROBE_STEMS.search(value.lower()) and health_route(value, bare=True):
+            out.update(f.ancestors(node))
+    return out
 
 
 def _routes(f: PythonFile, node: ast.AST, defs: dict[str, ast.AST]) -> list[Route]:
@@ -337,17 +355,17 @@ def _refers(items: list[ast.expr]) -> bool:
     return any(isinstance(i, ast.Name | ast.Attribute) for i in items)
 
 
-def _services(f: PythonFile, nodes: list[ast.AST]) -> Iterator[Site]:
+def _services(f: PythonFile) -> Iterator[Site]:
     apps: set[str] = set()
-    for node in nodes:
+    for node in f.of_type(ast.ClassDef, ast.Assign):
         if isinstance(node, ast.ClassDef):
             bases = [f.dotted(b) for b in node.bases]
             if any(b.startswith(SERVER_BASES) for b in bases):
                 yield _site(f, ServiceSite, node, how=f"subclass of {bases[0]}")
         elif isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) and f.call_name(node.value) in RUN_APPS:
             apps.update(t.id for t in node.targets if isinstance(t, ast.Name))
-    for call in nodes:
-        if not isinstance(call, ast.Call) or _last(call) not in SERVICE_CALLS:
+    for call in f.of_type(ast.Call):
+        if _last(call) not in SERVICE_CALLS:
             continue
         name = f.call_name(call)
         if name in APP_CONSTRUCTORS:
@@ -362,9 +380,9 @@ def _services(f: PythonFile, nodes: list[ast.AST]) -> Iterator[Site]:
             yield _site(f, ServeSite, call, how="tornado IOLoop", handles_signals=False)
 
 
-def _signals(f: PythonFile, nodes: list[ast.AST]) -> Iterator[Site]:
-    for call in nodes:
-        if not isinstance(call, ast.Call) or _last(call) not in {"signal", "add_signal_handler"} or len(call.args) < 2:
+def _signals(f: PythonFile) -> Iterator[Site]:
+    for call in f.of_type(ast.Call):
+        if _last(call) not in {"signal", "add_signal_handler"} or len(call.args) < 2:
             continue
         name = f.call_name(call)
         if not (name == "signal.signal" or name.endswith("add_signal_handler")):
@@ -396,15 +414,16 @@ def _is_message(node: ast.expr) -> bool:
     return isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and _is_message(node.func.value)
 
 
-def _prints(f: PythonFile, nodes: list[ast.AST]) -> Iterator[Site]:
-    prints = [c for c in nodes if isinstance(c, ast.Call) and _last(c) == "print" and c.args]
+def _prints(f: PythonFile) -> Iterator[Site]:
+    calls = f.of_type(ast.Call)
+    prints = [c for c in calls if _last(c) == "print" and c.args]
     if not prints:
         return
-    imported = {m.split(".")[0] for n in nodes if isinstance(n, ast.Import | ast.ImportFrom) for m in _modules(n)}
+    imported = {m.split(".")[0] for n in f.of_type(ast.Import, ast.ImportFrom) for m in _modules(n)}
     if imported & CLI_MODULES:
         return
     has_logger = bool(imported & {"logging", "structlog", "loguru"}) or any(
-        name.split(".")[0] in LOGGER_NAMES for c in nodes if isinstance(c, ast.Call) and "." in (name := f.call_name(c))
+        name.split(".")[0] in LOGGER_NAMES for c in calls if "." in (name := f.call_name(c))
     )
     for call in prints if has_logger else []:
         if f.call_name(call) != "print" or not _is_message(call.args[0]):
@@ -421,8 +440,8 @@ def _last(call: ast.Call) -> str:
     return func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
 
 
-def _logging_and_telemetry(f: PythonFile, nodes: list[ast.AST]) -> Iterator[Site]:
-    for node in nodes:
+def _logging_and_telemetry(f: PythonFile) -> Iterator[Site]:
+    for node in f.of_type(ast.ClassDef, ast.Call):
         if isinstance(node, ast.ClassDef):
             bases = [f.dotted(b) for b in node.bases]
             formatter = any(b.endswith("Formatter") for b in bases)
@@ -441,12 +460,12 @@ def _logging_and_telemetry(f: PythonFile, nodes: list[ast.AST]) -> Iterator[Site
             ):
                 yield _site(f, StructuredLoggingSite, node, library="loguru serialize")
     seen: set[str] = set()
-    imports = sorted((n for n in nodes if isinstance(n, ast.Import | ast.ImportFrom)), key=lambda n: n.lineno)
-    for node in imports:
-        for signal, library in _telemetry_imports(node):
+    imports = sorted(f.of_type(ast.Import, ast.ImportFrom), key=lambda n: n.lineno)
+    for imp in imports:
+        for signal, library in _telemetry_imports(imp):
             if signal not in seen:
                 seen.add(signal)
-                yield _site(f, TelemetrySite, node, signal=signal, library=library)
+                yield _site(f, TelemetrySite, imp, signal=signal, library=library)
 
 
 def _modules(node: ast.Import | ast.ImportFrom) -> list[str]:
@@ -468,17 +487,17 @@ def _telemetry_imports(node: ast.AST) -> Iterable[tuple[Literal["metrics", "trac
             yield "tracing", module
 
 
-def _request_ids(f: PythonFile, nodes: list[ast.AST]) -> Iterator[Site]:
+def _request_ids(f: PythonFile) -> Iterator[Site]:
     """The first place (in line order) that names a request or correlation id header."""
     found: list[tuple[int, ast.AST, str]] = []
-    for node in nodes:
+    for node in f.of_type(ast.Constant, ast.ImportFrom):
         if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value.lower() in HEADER_NAMES:
             found.append((node.lineno, node, node.value))
         elif isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("asgi_correlation_id"):
             found.append((node.lineno, node, "asgi-correlation-id"))
     if found:
-        _, node, header = min(found, key=lambda item: item[0])
-        yield _site(f, RequestIdSite, _statement(f, node), header=header)
+        _, first, header = min(found, key=lambda item: item[0])
+        yield _site(f, RequestIdSite, _statement(f, first), header=header)
 
 
 def _statement(f: PythonFile, node: ast.AST) -> ast.AST:
@@ -490,10 +509,9 @@ def _statement(f: PythonFile, node: ast.AST) -> ast.AST:
 
 @register_extractor("python")
 def operations_python(f: PythonFile) -> Iterator[Site]:
-    nodes = list(f.nodes)  # one walk shared by every helper: walking is most of the cost
-    yield from _health_endpoints(f, nodes)
-    yield from _services(f, nodes)
-    yield from _signals(f, nodes)
-    yield from _prints(f, nodes)
-    yield from _logging_and_telemetry(f, nodes)
-    yield from _request_ids(f, nodes)
+    yield from _health_endpoints(f)  # each helper reads only the node types it needs (PythonFile.of_type)
+    yield from _services(f)
+    yield from _signals(f)
+    yield from _prints(f)
+    yield from _logging_and_telemetry(f)
+    yield from _request_ids(f)

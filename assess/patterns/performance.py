@@ -181,8 +181,8 @@ def _cache_decorator(pf: PythonFile, dec: ast.expr) -> str | None:
 
 @register_extractor("python")
 def cache_decorators(pf: PythonFile) -> Iterator[Site]:
-    for fn in ast.walk(pf.tree):
-        if not isinstance(fn, ast.FunctionDef | ast.AsyncFunctionDef) or not _has_parameters(fn):
+    for fn in pf.of_type(ast.FunctionDef, ast.AsyncFunctionDef):
+        if not _has_parameters(fn):
             continue
         if isinstance(pf.parents.get(fn), ast.ClassDef):
             continue  # a cached method holds its instances too: another problem, left to others
@@ -204,10 +204,10 @@ def _ref(node: ast.AST, name: str, on_self: bool) -> bool:
     return isinstance(node, ast.Name) and node.id == name
 
 
-def _cache_use(scope: ast.AST, name: str, on_self: bool, definition: ast.AST) -> tuple[bool, bool]:
+def _cache_use(pf: PythonFile, scope: ast.AST, name: str, on_self: bool, definition: ast.AST) -> tuple[bool, bool]:
     """(filled, evicted): whether ``scope`` adds keys to the cache, and whether it ever removes or bounds them."""
     filled = evicted = False
-    for node in ast.walk(scope):
+    for node in pf.subtree(scope):
         if isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Store) and _ref(node.value, name, on_self):
             filled = True
         elif isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Del) and _ref(node.value, name, on_self):
@@ -227,7 +227,7 @@ def _cache_use(scope: ast.AST, name: str, on_self: bool, definition: ast.AST) ->
 
 @register_extractor("python")
 def cache_dicts(pf: PythonFile) -> Iterator[Site]:
-    for node in ast.walk(pf.tree):
+    for node in pf.of_type(ast.Assign, ast.AnnAssign):
         value: ast.expr | None
         scope: ast.AST
         if isinstance(node, ast.Assign) and len(node.targets) == 1:
@@ -248,7 +248,7 @@ def cache_dicts(pf: PythonFile) -> Iterator[Site]:
             name, on_self, scope = target.attr, True, cls
         else:
             continue
-        filled, evicted = _cache_use(scope, name, on_self, node)
+        filled, evicted = _cache_use(pf, scope, name, on_self, node)
         if filled and not evicted:
             yield _site(pf, UnboundedCacheSite, node, name=name, mechanism="dict")
 
@@ -281,8 +281,8 @@ def _fetched_whole(pf: PythonFile, call: ast.Call) -> bool:
         holders.add(call.func.value.id)  # cursor.execute(...); cursor.fetchall()
     if isinstance(parent, ast.Assign) and len(parent.targets) == 1 and isinstance(parent.targets[0], ast.Name):
         holders.add(parent.targets[0].id)
-    for node in ast.walk(_scope(pf, call)):
-        if getattr(node, "lineno", 0) <= call.lineno or not isinstance(node, ast.Name) or node.id not in holders:
+    for node in pf.within(_scope(pf, call), ast.Name):
+        if node.lineno <= call.lineno or node.id not in holders:
             continue
         up = pf.parents.get(node)
         if (isinstance(up, ast.Attribute) and up.attr in {"fetchone", "fetchmany"}) or isinstance(up, ast.Subscript):
@@ -377,14 +377,12 @@ def _direct_handler_call(pf: PythonFile, call: ast.Call, targets: set[str]) -> b
 
 @register_extractor("python")
 def sync_event_delivery(pf: PythonFile) -> Iterator[Site]:
-    for cls in ast.walk(pf.tree):
-        if not isinstance(cls, ast.ClassDef):
-            continue
+    for cls in pf.of_type(ast.ClassDef):
         for fn in cls.body:
             if not isinstance(fn, ast.FunctionDef | ast.AsyncFunctionDef) or not PUBLISH.match(fn.name):
                 continue
-            for loop in ast.walk(fn):
-                if not isinstance(loop, ast.For) or not _subscriber_iter(pf, loop.iter, fn):
+            for loop in pf.within(fn, ast.For):
+                if not _subscriber_iter(pf, loop.iter, fn):
                     continue
                 targets = {n.id for n in ast.walk(loop.target) if isinstance(n, ast.Name)}
                 calls = [c for stmt in loop.body for c in ast.walk(stmt) if isinstance(c, ast.Call)]

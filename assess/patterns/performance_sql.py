@@ -12,7 +12,7 @@ import ast
 import re
 from dataclasses import dataclass
 
-from assess.patterns.pyast import PythonFile
+from assess.patterns.pyast import PythonFile, per_node
 
 SELECT = re.compile(r"^\s*\(?\s*(select|with)\b.*\bfrom\b", re.IGNORECASE | re.DOTALL)
 BOUND = re.compile(r"\b(limit|offset|fetch\s+(first|next)|top\s+\d|rownum)\b", re.IGNORECASE)
@@ -52,30 +52,40 @@ def _scope(pf: PythonFile, node: ast.AST) -> ast.AST:
 
 
 def _assignments(pf: PythonFile, scope: ast.AST, name: str) -> list[tuple[ast.stmt, ast.expr]]:
-    """(statement, value) for every assignment of ``name`` in ``scope`` (tuple unpacking included)."""
-    out: list[tuple[ast.stmt, ast.expr]] = []
-    for node in ast.walk(scope):
+    """(statement, value) for every assignment of ``name`` in ``scope`` (tuple unpacking included), by line."""
+    return _scope_assignments(pf, scope).get(name, [])
+
+
+@per_node
+def _scope_assignments(pf: PythonFile, scope: ast.AST) -> dict[str, list[tuple[ast.stmt, ast.expr]]]:
+    """:func:`_assignments` of every name of ``scope`` at once: one walk of the scope, not one per name."""
+    out: dict[str, list[tuple[ast.stmt, ast.expr]]] = {}
+    for node in pf.within(scope, ast.Assign, ast.AnnAssign, ast.AugAssign):
         if isinstance(node, ast.Assign):
             for target in node.targets:
-                value = _value_for(target, node.value, name)
-                if value is not None:
-                    out.append((node, value))
+                for name, value in _values(target, node.value):
+                    out.setdefault(name, []).append((node, value))
         elif isinstance(node, ast.AnnAssign) and node.value is not None:
-            if isinstance(node.target, ast.Name) and node.target.id == name:
-                out.append((node, node.value))
-        elif isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name) and node.target.id == name:
-            out.append((node, ast.BinOp(left=ast.Name(id=name), op=ast.Add(), right=node.value)))
-    return sorted(out, key=lambda pair: pair[0].lineno)
+            if isinstance(node.target, ast.Name):
+                out.setdefault(node.target.id, []).append((node, node.value))
+        elif isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
+            name = node.target.id
+            out.setdefault(name, []).append((node, ast.BinOp(left=ast.Name(id=name), op=ast.Add(), right=node.value)))
+    for pairs in out.values():
+        pairs.sort(key=lambda pair: pair[0].lineno)
+    return out
 
 
-def _value_for(target: ast.expr, value: ast.expr, name: str) -> ast.expr | None:
+def _values(target: ast.expr, value: ast.expr) -> list[tuple[str, ast.expr]]:
+    """(name, value) for each name ``target = value`` binds to a known value (the first, if a name repeats)."""
     if isinstance(target, ast.Name):
-        return value if target.id == name else None
+        return [(target.id, value)]
+    out: dict[str, ast.expr] = {}
     if isinstance(target, ast.Tuple) and isinstance(value, ast.Tuple) and len(target.elts) == len(value.elts):
         for t, v in zip(target.elts, value.elts, strict=True):
-            if isinstance(t, ast.Name) and t.id == name:
-                return v
-    return None
+            if isinstance(t, ast.Name):
+                out.setdefault(t.id, v)
+    return list(out.items())
 
 
 def _unconditional(pf: PythonFile, stmt: ast.AST, scope: ast.AST) -> bool:
@@ -117,7 +127,7 @@ def _base(pf: PythonFile, expr: ast.AST, scope: ast.AST, before: int, depth: int
 
 def _every(pf: PythonFile, expr: ast.AST, scope: ast.AST, depth: int = 0, seen: frozenset[str] = frozenset()) -> str:
     pieces: list[str] = []
-    for node in ast.walk(expr):
+    for node in pf.walk(expr):
         if isinstance(node, ast.Constant) and isinstance(node.value, str):
             pieces.append(node.value)
         elif isinstance(node, ast.Name) and node.id not in seen and depth < MAX_DEPTH:

@@ -193,7 +193,7 @@ def library_retries(f: PythonFile) -> Iterator[RetrySite]:
             "stamina.RetryingCaller",
         }:
             yield _stamina(f, call)
-    for node in f.nodes:
+    for node in f.of_type(ast.FunctionDef, ast.AsyncFunctionDef):
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
             for deco in node.decorator_list:
                 if not isinstance(deco, ast.Call) and f.dotted(deco) == "tenacity.retry":
@@ -368,7 +368,7 @@ def _attempt_loop(f: PythonFile, loop: ast.For | ast.AsyncFor | ast.While) -> bo
 
 
 def loop_retries(f: PythonFile) -> Iterator[RetrySite]:
-    for loop in f.nodes:
+    for loop in f.of_type(*LOOPS):
         if not isinstance(loop, LOOPS) or not _attempt_loop(f, loop) or _retry_try(loop) is None:
             continue
         backoff, jitter, where = _loop_delay(f, loop)

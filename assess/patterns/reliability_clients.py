@@ -58,7 +58,7 @@ class Instances(dict[tuple[str | None, str], str]):
 def _instances(f: PythonFile, makers: dict[str, str]) -> Instances:
     """Local names (``s``, ``self.session``) bound to a call of one of ``makers``."""
     out = Instances()
-    for node in f.nodes:
+    for node in f.of_type(ast.Assign, ast.AnnAssign, ast.NamedExpr, ast.With, ast.AsyncWith):
         pairs: list[tuple[ast.AST, ast.AST | None]] = []
         if isinstance(node, ast.Assign):
             pairs = [(t, node.value) for t in node.targets]
@@ -67,16 +67,26 @@ def _instances(f: PythonFile, makers: dict[str, str]) -> Instances:
         elif isinstance(node, ast.With | ast.AsyncWith):
             pairs = [(i.optional_vars, i.context_expr) for i in node.items if i.optional_vars is not None]
         for target, value in pairs:
-            scope = f.qualname(node) if isinstance(target, ast.Name) else None
             if isinstance(value, ast.Await):
                 value = value.value
-            if isinstance(value, ast.Call) and f.call_name(value) in makers:
-                out[(scope, ast.unparse(target))] = makers[f.call_name(value)]
-            elif isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute):
+            if not isinstance(value, ast.Call):
+                continue
+            if f.call_name(value) in makers:
+                out[(_scope(f, node, target), ast.unparse(target))] = makers[f.call_name(value)]
+            elif isinstance(value.func, ast.Attribute) and value.func.attr in DERIVED and out:
                 owner = out.lookup(f, node, ast.unparse(value.func.value))  # conn.channel(): the same client
-                if owner is not None and value.func.attr in {"channel", "Bucket", "Table", "Queue"}:
-                    out[(scope, ast.unparse(target))] = owner
+                if owner is not None:
+                    out[(_scope(f, node, target), ast.unparse(target))] = owner
     return out
+
+
+DERIVED = frozenset({"channel", "Bucket", "Table", "Queue"})
+"""Methods that return a handle on the same client (``conn.channel()``, ``s3.Bucket(name)``)."""
+
+
+def _scope(f: PythonFile, node: ast.AST, target: ast.AST) -> str | None:
+    """The function a name is bound in (None for attributes and module level: they are seen everywhere)."""
+    return f.qualname(node) if isinstance(target, ast.Name) else None
 
 
 def _http_state(f: PythonFile, call: ast.Call, client: str, position: int | None) -> str:
@@ -92,7 +102,7 @@ def http_calls(f: PythonFile) -> Iterator[HttpCallSite]:
     sessions = _instances(f, SESSIONS)
     for call, name in f.calls():
         head, _, verb = name.rpartition(".")
-        owner = ast.unparse(call.func.value) if isinstance(call.func, ast.Attribute) else ""
+        owner = ast.unparse(call.func.value) if sessions and isinstance(call.func, ast.Attribute) else ""
         session = sessions.lookup(f, call, owner) if owner else None
         if head in {"requests", "httpx"} and verb in VERBS - {"send"}:
             yield _http_site(f, call, head, name, _http_state(f, call, head, None))
@@ -119,6 +129,7 @@ MONGO = {"pymongo.MongoClient", "motor.motor_asyncio.AsyncIOMotorClient", "mongo
 REDIS = {"redis.Redis", "redis.StrictRedis", "redis.from_url", "redis.Redis.from_url", "redis.StrictRedis.from_url",
          "redis.asyncio.Redis", "redis.asyncio.from_url", "redis.asyncio.Redis.from_url", "redis.ConnectionPool",
          "redis.ConnectionPool.from_url", "redis.BlockingConnectionPool", "redis.asyncio.ConnectionPool"}  # fmt: skip
+DB_CLIENTS = frozenset(PG | ENGINES | MONGO | REDIS)
 MONGO_TIMEOUTS = ("serverSelectionTimeoutMS", "socketTimeoutMS", "connectTimeoutMS", "timeoutMS")
 
 
@@ -128,6 +139,8 @@ def _strings(call: ast.Call) -> str:
 
 def _db_timeout(f: PythonFile, call: ast.Call, name: str) -> tuple[str, bool | None, str] | None:
     """(driver, timeout set?, wanted settings) for a database client call, or None if it is not one."""
+    if name not in DB_CLIENTS:
+        return None
     text, kws = _strings(call), {k.arg for k in call.keywords}
     unknown = None if has_star_kwargs(call) else False
     if name in PG:
@@ -201,9 +214,9 @@ def _has_fallback(f: PythonFile, call: ast.Call) -> bool:
 def _task_names(f: PythonFile) -> set[str]:
     """Celery tasks: functions decorated ``@app.task``/``@shared_task``, and names imported from a tasks module."""
     out = set()
-    for node in f.nodes:
+    for node in f.of_type(ast.FunctionDef, ast.AsyncFunctionDef, ast.ImportFrom):
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and any(
-            ast.unparse(d).split("(")[0].endswith(("task", "shared_task")) for d in node.decorator_list
+            f.unparse(d).split("(")[0].endswith(("task", "shared_task")) for d in node.decorator_list
         ):
             out.add(node.name)
         elif isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[-1] == "tasks":
@@ -214,6 +227,8 @@ def _task_names(f: PythonFile) -> set[str]:
 def dependency_calls(f: PythonFile) -> Iterator[DependencyCallSite]:
     clients = _instances(f, DEPENDENCIES)
     tasks = _task_names(f)
+    if not clients and not tasks:
+        return  # no client and no task: no call can be a dependency call
     for call, _name in f.calls():
         if not isinstance(call.func, ast.Attribute):
             continue

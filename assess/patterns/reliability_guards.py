@@ -44,19 +44,20 @@ FAILURES = re.compile(r"fail|error", re.I)
 
 
 def _hand_written_breaker(f: PythonFile, cls: ast.ClassDef) -> bool:
-    words = {n.value for n in ast.walk(cls) if isinstance(n, ast.Constant) and isinstance(n.value, str)}
-    words |= {n.attr for n in ast.walk(cls) if isinstance(n, ast.Attribute)}
+    if not any(FAILURES.search(ast.unparse(n.target)) for n in f.within(cls, ast.AugAssign)):
+        return False  # no failure counter: the states need not be read
+    words = {n.value for n in f.within(cls, ast.Constant) if isinstance(n.value, str)}
+    words |= {n.attr for n in f.within(cls, ast.Attribute)}
     states = {w.lower().replace("-", "_").replace(" ", "_") for w in words if STATES.match(w)}
-    counters = [n for n in ast.walk(cls) if isinstance(n, ast.AugAssign) and FAILURES.search(ast.unparse(n.target))]
     named = bool(re.search(r"circuit|breaker", cls.name, re.I))
-    return bool(counters) and ((named and len(states) >= 2) or ({"closed", "open"} <= states and len(states) == 3))
+    return (named and len(states) >= 2) or ({"closed", "open"} <= states and len(states) == 3)
 
 
 def breakers(f: PythonFile) -> Iterator[BreakerSite]:
     for call, name in f.calls():
         if name in BREAKERS:
             yield BreakerSite(mechanism=BREAKERS[name], **site_kw(f, call))
-    for node in f.nodes:
+    for node in f.of_type(ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef):
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
             for deco in node.decorator_list:
                 if not isinstance(deco, ast.Call) and f.dotted(deco) in BREAKERS:
@@ -137,9 +138,9 @@ def _rl_site(f: PythonFile, node: ast.AST, name: str, store: str) -> RateLimiter
 
 def rate_limiters(f: PythonFile) -> Iterator[RateLimiterSite]:
     uses_redis = any(m.startswith("redis") for m in f.imports)
-    for node in f.nodes:
+    for node in f.of_type(ast.ClassDef, ast.Call):
         if isinstance(node, ast.ClassDef) and LIMITER_NAME.search(node.name) and _reads_clock(f, node):
-            state = [(t, a) for t, a in _dict_assigns(f, ast.walk(node)) if t.startswith("self.")]
+            state = [(t, a) for t, a in _dict_assigns(f, f.walk(node)) if t.startswith("self.")]
             if state and not _mentions_redis(node):
                 yield _rl_site(f, state[0][1], node.name, "memory")
         elif isinstance(node, ast.Call) and f.call_name(node) in LIMITER_LIBS:
@@ -190,18 +191,18 @@ def _strings_of(node: ast.AST) -> set[str]:
 
 def _idempotency(f: PythonFile, scope: ast.AST) -> tuple[str, ast.AST | None]:
     """("used"|"ignored"|"absent", where the key is read) within ``scope``."""
-    for node in ast.walk(scope):
+    for node in f.within(scope, ast.FunctionDef, ast.AsyncFunctionDef):
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
             for deco in node.decorator_list:
                 if "idempot" in ast.unparse(deco).lower():
                     return "used", deco
             for arg in node.args.args + node.args.kwonlyargs:
                 if "idempot" in arg.arg.lower():
-                    used = any(isinstance(n, ast.Name) and n.id == arg.arg for n in ast.walk(node))
+                    used = any(n.id == arg.arg for n in f.within(node, ast.Name))
                     return ("used" if used else "ignored"), arg
-    for node in ast.walk(scope):
-        if isinstance(node, ast.Constant) and isinstance(node.value, str) and IDEMPOTENCY.search(node.value):
-            return _key_use(f, scope, node), node
+    for const in f.within(scope, ast.Constant):
+        if isinstance(const.value, str) and IDEMPOTENCY.search(const.value):
+            return _key_use(f, scope, const), const
     return "absent", None
 
 
@@ -209,7 +210,7 @@ def _key_use(f: PythonFile, scope: ast.AST, const: ast.AST) -> Literal["used", "
     for a in f.ancestors(const):
         if isinstance(a, ast.Assign) and all(isinstance(t, ast.Name) for t in a.targets):
             names = {t.id for t in a.targets if isinstance(t, ast.Name)}
-            reads = [n for n in ast.walk(scope) if isinstance(n, ast.Name) and n.id in names and n.lineno > a.lineno]
+            reads = [n for n in f.within(scope, ast.Name) if n.id in names and n.lineno > a.lineno]
             return "used" if reads else "ignored"
         if isinstance(a, ast.If | ast.Compare | ast.Return | ast.keyword):
             return "used"
@@ -223,16 +224,16 @@ def _creating_call(f: PythonFile, nodes: Iterable[ast.AST]) -> ast.Call | None:
     return min(calls, key=lambda c: (c.lineno, c.col_offset), default=None)
 
 
-def _post_branches(cls: ast.ClassDef) -> Iterator[ast.AST]:
+def _post_branches(f: PythonFile, cls: ast.ClassDef) -> Iterator[ast.AST]:
     """Nodes of ``do_POST`` and of ``if ... == "POST"`` branches anywhere in ``cls``."""
-    for node in ast.walk(cls):
+    for node in f.within(cls, ast.FunctionDef, ast.If):
         if isinstance(node, ast.FunctionDef) and node.name == "do_POST":
-            yield from ast.walk(node)
+            yield from f.walk(node)
         elif isinstance(node, ast.If) and "POST" in {
-            c.value for c in ast.walk(node.test) if isinstance(c, ast.Constant) and isinstance(c.value, str)
+            c.value for c in f.within(node.test, ast.Constant) if isinstance(c.value, str)
         }:
             for stmt in node.body:
-                yield from ast.walk(stmt)
+                yield from f.walk(stmt)
 
 
 def _post_site(f: PythonFile, scope: ast.AST, framework: str, handler: str, route: str | None,
@@ -259,14 +260,14 @@ def _django_view(f: PythonFile, method: ast.AST) -> bool:
 
 
 def post_handlers(f: PythonFile) -> Iterator[PostHandlerSite]:
-    for node in f.nodes:
+    for node in f.of_type(ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef):
         if isinstance(node, ast.ClassDef) and any(isinstance(m, ast.FunctionDef) and m.name == "do_POST"
                                                   for m in node.body):  # fmt: skip
-            site = _post_site(f, node, "http.server", node.name, None, list(_post_branches(node)))
+            site = _post_site(f, node, "http.server", node.name, None, list(_post_branches(f, node)))
         elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and (route := _route(f, node)):
-            site = _post_site(f, node, route[0], node.name, route[1], ast.walk(node))
+            site = _post_site(f, node, route[0], node.name, route[1], f.walk(node))
         elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == "post" and _django_view(f, node):
-            site = _post_site(f, node, "django", node.name, None, ast.walk(node))
+            site = _post_site(f, node, "django", node.name, None, f.walk(node))
         else:
             continue
         if site is not None:

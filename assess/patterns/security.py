@@ -158,7 +158,7 @@ def _reads_body(f: PythonFile, fn: ast.AST, after: int) -> bool:
 
     A file read (``fh.read()``) after a size check is not a request body, so the stream's name must say so.
     """
-    for node in ast.walk(fn):
+    for node in f.within(fn, ast.Constant, ast.Call):
         if isinstance(node, ast.Constant) and isinstance(node.value, str):
             if node.value.lower().replace("_", "-") == "content-length":
                 return True
@@ -171,7 +171,7 @@ def _reads_body(f: PythonFile, fn: ast.AST, after: int) -> bool:
 
 @register_extractor("python")
 def size_limits(f: PythonFile) -> Iterator[SizeLimitSite]:
-    for node in f.nodes:
+    for node in f.of_type(ast.If, ast.Assign, ast.Call):
         site: tuple[ast.AST, str, str] | None = None
         if isinstance(node, ast.If) and (limit := _limit_side(node.test)) is not None and _rejects(node.body):
             fn = f.enclosing_function(node)
@@ -214,12 +214,12 @@ def _check_kinds(test: ast.expr) -> set[str]:
 
 @register_extractor("python")
 def validators(f: PythonFile) -> Iterator[ValidatorSite]:
-    for fn in f.nodes:
-        if not isinstance(fn, ast.FunctionDef | ast.AsyncFunctionDef) or not fn.name.lstrip("_").startswith("validate"):
+    for fn in f.of_type(ast.FunctionDef, ast.AsyncFunctionDef):
+        if not fn.name.lstrip("_").startswith("validate"):
             continue
         rejections, checks = 0, set()
-        for node in ast.walk(fn):
-            if isinstance(node, ast.If) and any(isinstance(s, ast.Raise) for s in node.body):
+        for node in f.within(fn, ast.If):
+            if any(isinstance(s, ast.Raise) for s in node.body):
                 rejections += 1
                 checks |= _check_kinds(node.test)
         line = fn.lineno

@@ -18,7 +18,7 @@ from assess.model import Role
 from assess.model.patterns import Site, register_site
 from assess.patterns import RepoFiles, register_extractor
 from assess.patterns.configs import ConfigFile
-from assess.patterns.pyast import PythonFile, keyword
+from assess.patterns.pyast import PythonFile, keyword, per_node
 
 
 @register_site
@@ -115,8 +115,9 @@ def test_functions(pf: PythonFile) -> Iterator[ast.FunctionDef | ast.AsyncFuncti
                 yield fn
 
 
+@per_node
 def _checks(pf: PythonFile, root: ast.AST) -> bool:
-    for node in ast.walk(root):
+    for node in pf.within(root, ast.Assert, ast.Raise, ast.Call):
         if isinstance(node, ast.Assert | ast.Raise):
             return True
         if isinstance(node, ast.Call):
@@ -129,7 +130,7 @@ def _checks(pf: PythonFile, root: ast.AST) -> bool:
 def _asserts(pf: PythonFile, fn: ast.FunctionDef | ast.AsyncFunctionDef, helpers: set[str]) -> bool:
     if _checks(pf, fn) or "benchmark" in {a.arg for a in fn.args.args}:
         return True
-    return any(isinstance(c, ast.Call) and isinstance(c.func, ast.Name) and c.func.id in helpers for c in ast.walk(fn))
+    return any(isinstance(c.func, ast.Name) and c.func.id in helpers for c in pf.within(fn, ast.Call))
 
 
 def _skips_itself(pf: PythonFile, fn: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
@@ -180,7 +181,7 @@ def _first(sites: Iterator[Site]) -> list[Site]:
 
 
 def _parametrized(pf: PythonFile) -> Iterator[Site]:
-    for node in ast.walk(pf.tree):
+    for node in pf.of_type(ast.FunctionDef, ast.AsyncFunctionDef, ast.Call):
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
             for dec in node.decorator_list:
                 if pf.dotted(dec.func if isinstance(dec, ast.Call) else dec) in PARAMETRIZE:
@@ -192,7 +193,7 @@ def _parametrized(pf: PythonFile) -> Iterator[Site]:
 
 
 def _fake_clocks(pf: PythonFile) -> Iterator[Site]:
-    for node in ast.walk(pf.tree):
+    for node in pf.of_type(ast.ClassDef, ast.Call):
         if isinstance(node, ast.ClassDef) and FAKE_CLOCK_CLASS.match(node.name):
             yield _site(pf, FakeClockSite, node, line=node.lineno, mechanism=f"class {node.name}")
         elif isinstance(node, ast.Call) and pf.call_name(node) in FAKE_TIME_CALLS:
@@ -211,9 +212,9 @@ def _ephemeral_port(call: ast.Call) -> bool:
 
 
 def _integration(pf: PythonFile) -> Iterator[Site]:
-    for node in ast.walk(pf.tree):
-        if isinstance(node, ast.Attribute) and pf.dotted(node).startswith("pytest.mark."):
-            if INTEGRATION_MARK.match(node.attr):
+    for node in pf.of_type(ast.Attribute, ast.Call, ast.arg):
+        if isinstance(node, ast.Attribute):  # the mark's name first: resolving every attribute is slow
+            if INTEGRATION_MARK.match(node.attr) and pf.dotted(node).startswith("pytest.mark."):
                 yield _site(pf, IntegrationSuiteSite, node, evidence=f"tests marked {node.attr}")
         elif isinstance(node, ast.Call) and _ephemeral_port(node):
             yield _site(pf, IntegrationSuiteSite, node, evidence="a real server on an ephemeral port")
@@ -237,8 +238,8 @@ def _benchmarks(pf: PythonFile) -> Iterator[Site]:
 def locust_users(pf: PythonFile) -> Iterator[Site]:
     if "locust" not in {m.split(".")[0] for m in pf.imports}:
         return
-    for node in ast.walk(pf.tree):
-        if isinstance(node, ast.ClassDef) and any(pf.dotted(b) in LOCUST_USERS for b in node.bases):
+    for node in pf.of_type(ast.ClassDef):
+        if any(pf.dotted(b) in LOCUST_USERS for b in node.bases):
             yield _site(pf, PerformanceSuiteSite, node, line=node.lineno, tool="locust")
             return
 
