@@ -185,9 +185,8 @@ def test_a_changed_file_is_analysed_again_and_only_it(tmp_path: Path) -> None:
 
 
 def _edit_record(text: str, **fields: object) -> str:
-    doc = json.loads(text)
-    doc["record"].update(fields)
-    return json.dumps(doc)
+    key, record = text.split("\n")
+    return f"{key}\n{json.dumps({**json.loads(record), **fields})}"
 
 
 def _entries(cache_dir: Path) -> list[Path]:
@@ -201,10 +200,11 @@ def _entries(cache_dir: Path) -> list[Path]:
         lambda text: "",  # empty
         lambda text: "\0\0\0",  # garbage
         lambda text: _edit_record(text, surprise=1),  # not a record any more
-        lambda text: json.dumps({**json.loads(text), "key": "0" * 64}),  # another key's entry copied here
+        lambda text: "0" * 64 + text[64:],  # another key's entry copied here
+        lambda text: text.replace(",", ",\n", 1),  # a record on two lines
         lambda text: _edit_record(text, digest=["not", "a", "digest"]),  # invalid value
     ],
-    ids=["truncated", "empty", "garbage", "unknown-field", "wrong-key", "invalid"],
+    ids=["truncated", "empty", "garbage", "unknown-field", "wrong-key", "two-lines", "invalid"],
 )
 def test_a_damaged_entry_is_ignored_and_rewritten(tmp_path: Path, damage) -> None:  # type: ignore[no-untyped-def]
     root = _repo(tmp_path / "repo", 1)
@@ -352,9 +352,9 @@ def test_an_interrupted_analysis_leaves_only_valid_entries(tmp_path: Path, signa
     entries = _entries(cache_dir)
     assert 20 <= len(entries) < 400 + 5
     for entry in entries:
-        doc = json.loads(entry.read_text())
-        assert doc["key"] == entry.stem
-        FileAnalysis.model_validate(doc["record"])
+        key, record = entry.read_text().split("\n")
+        assert key == entry.stem
+        FileAnalysis.model_validate_json(record)
     cache = Cache(cache_dir)
     _records(root, 1, cache)
     assert cache.ignored == 0 and cache.hits == len(entries)

@@ -218,7 +218,7 @@ def collect_complexity(ctx: CollectContext) -> ComplexityEvidence:
     from assess.static.run import shared_analysis  # here: assess.static measures files with this module's functions
 
     static = shared_analysis(ctx)
-    data, warnings = complexity_data(static.records())
+    data, warnings = complexity_data(static.records("complexity"))
     warnings = [*static.summary.warnings, *warnings]
     if not data.files:
         return ComplexityEvidence(

@@ -59,7 +59,7 @@ def inventory(target: Path) -> InventoryData:
 @register_collector("inventory", title="Inventory")
 def collect_inventory(ctx: CollectContext) -> InventoryEvidence:
     static = shared_analysis(ctx)
-    data = inventory_data(static.records(), static.summary)
+    data = inventory_data(static.records("inventory"), static.summary)
     warnings = list(static.summary.warnings)
     if data.unparsed_test_files:
         warnings.append(f"{len(data.unparsed_test_files)} test file(s) do not parse; their tests are not counted")

@@ -7,10 +7,11 @@ extractors and probes adds its own typed facts without touching a shared union.
 
 from __future__ import annotations
 
+import functools
 import weakref
-from typing import Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar, Union
 
-from pydantic import SerializeAsAny, field_validator
+from pydantic import Field, SerializeAsAny, TypeAdapter, field_validator
 
 from assess.model.base import Model
 from assess.model.evidence import Evidence, register_evidence
@@ -65,6 +66,16 @@ class ScannedFile(Model):
     """Modules or packages the file imports (``requests``, ``urllib.request``, ``axios`` ...)."""
 
 
+@functools.cache
+def _sites_adapter(types: tuple[type[Site], ...]) -> TypeAdapter[list[Site]]:
+    """A validator for a list of sites of any registered kind, told apart by ``kind`` (rebuilt when a kind
+    is registered). Unknown kinds fail, as they must: a site nobody can read is a malformed file."""
+    if len(types) == 1:
+        return TypeAdapter(list[types[0]])  # type: ignore[valid-type]
+    union: Any = Annotated[Union[types], Field(discriminator="kind")]  # noqa: UP007
+    return TypeAdapter(list[union])
+
+
 _ROLES: dict[int, dict[str, Role]] = {}
 """PatternsData object id -> path -> role; entries leave with their object (weakref.finalize)."""
 
@@ -80,6 +91,10 @@ class PatternsData(Model):
     def _typed_sites(cls, value: Any) -> Any:
         if not isinstance(value, list | tuple):
             return value
+        if value and all(type(item) is dict for item in value):  # as read from JSON: validate in one call
+            if any(item.get("kind") not in SITE_TYPES for item in value):
+                _load_site_types()
+            return tuple(_sites_adapter(tuple(SITE_TYPES.values())).validate_python(value))
         out = []
         for item in value:
             if isinstance(item, dict):

@@ -3,7 +3,8 @@
 An entry's key is the sha256 of everything its record depends on: the file's path and content
 digest, the analysis options, the versions of Python and of every analysing tool, and a
 fingerprint of assess's own code (so an edited checkout never reads records an older version
-wrote). Entries are JSON files under ``<dir>/files/v1/<2 hex>/<key>.json``, written atomically.
+wrote). An entry is a file ``<dir>/files/v2/<2 hex>/<key>.json`` holding the key on its first line and
+the record's JSON on the second, written atomically.
 
 An entry is used only if it parses, names the key it was looked up by, and validates as a
 record; anything else (truncated, edited, from another version) is ignored and overwritten.
@@ -23,13 +24,11 @@ from functools import cache
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-from pydantic import ValidationError
-
 from assess._files import atomic_write_bytes
 from assess.static.record import FileAnalysis
 
 CACHE_ENV = "ASSESS_CACHE_DIR"
-LAYOUT = "files/v1"
+LAYOUT = "files/v2"
 MAX_ENTRY_BYTES = 64 * 1024 * 1024
 TOOLS = ("radon", "lizard", "bandit", "tree-sitter", "tree-sitter-javascript", "tree-sitter-typescript", "pyyaml",
          "pydantic")  # fmt: skip
@@ -84,8 +83,9 @@ class Cache:
     def _file(self, key: str) -> Path:
         return self.root / LAYOUT / key[:2] / f"{key}.json"
 
-    def get(self, key: str) -> FileAnalysis | None:
-        """The record stored under ``key``, or None when there is none or it cannot be trusted."""
+    def get(self, key: str) -> str | None:
+        """The JSON of the record stored under ``key`` (validated, on one line), or None when there is none
+        or it cannot be trusted."""
         path = self._file(key)
         try:
             with path.open("rb") as fh:
@@ -96,11 +96,13 @@ class Cache:
         try:
             if len(raw) > MAX_ENTRY_BYTES:
                 raise ValueError("too large")
-            doc = json.loads(raw)
-            if not isinstance(doc, dict) or doc.get("key") != key:
+            stored_key, _, record = raw.decode("utf-8").partition("\n")
+            if stored_key != key:
                 raise ValueError("not the entry for this key")
-            record = FileAnalysis.model_validate(doc.get("record"))
-        except (ValueError, ValidationError, RecursionError):
+            if "\n" in record or "\r" in record:  # the record becomes one line of the run's stream
+                raise ValueError("not one line")
+            FileAnalysis.model_validate_json(record)
+        except (ValueError, RecursionError):  # UnicodeDecodeError and pydantic's ValidationError are ValueErrors
             self.ignored += 1
             return None
         self.hits += 1
@@ -109,13 +111,11 @@ class Cache:
     def put(self, key: str, record: FileAnalysis) -> None:
         if self.write_error is not None:
             return
-        body = '{"key":"%s","record":%s}' % (key, record.model_dump_json())  # noqa: UP031 - the record is JSON already
         try:
-            atomic_write_bytes(self._file(key), body.encode("utf-8"), fsync=False)
+            atomic_write_bytes(self._file(key), f"{key}\n{record.model_dump_json()}".encode(), fsync=False)
         except OSError as err:
-            self.write_error = (
-                f"the cache in {self.root} could not be written ({err.strerror or err}); going on without it"
-            )
+            why = err.strerror or str(err)
+            self.write_error = f"the cache in {self.root} could not be written ({why}); going on without it"
 
 
 def _entry_files(root: Path) -> list[Path]:

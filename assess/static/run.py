@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
+import json
 import tempfile
 import time
 from collections.abc import Iterable, Iterator
@@ -27,6 +28,11 @@ from assess.static.record import FileAnalysis
 from assess.static.worker import OPTIONS, crashed_record, digest_of, read_file
 
 FOLDER = "static"
+PARTS = {
+    "inventory": ("path", "digest", "entry", "tests", "tests_unparsed"),
+    "complexity": ("path", "digest", "entry", "metrics", "blocks", "complexity_skip"),
+}
+"""The record fields each collector reads (patterns reads nearly all of a record)."""
 
 
 class StaticSummary(Model):
@@ -61,10 +67,17 @@ class StaticAnalysis:
     folder: Path
     summary: StaticSummary
 
-    def records(self) -> Iterator[FileAnalysis]:
+    def records(self, part: str | None = None) -> Iterator[FileAnalysis]:
+        """Every record, or with ``part`` (a collector's kind) only the fields that collector reads: the
+        others (sites, above all) are then neither validated nor built."""
+        fields = PARTS.get(part or "")
         with (self.folder / "files.jsonl").open(encoding="utf-8") as fh:
             for line in fh:
-                yield FileAnalysis.model_validate_json(line)
+                if fields is None:
+                    yield FileAnalysis.model_validate_json(line)
+                else:
+                    doc = json.loads(line)
+                    yield FileAnalysis.model_validate({k: doc[k] for k in fields if k in doc})
 
 
 def analyse(
@@ -82,7 +95,7 @@ def analyse(
         for rel in listing.paths:
             record = cache.get(keys[rel][0]) if cache is not None and rel in keys else None
             if record is not None:
-                fh.write(record.model_dump_json() + "\n")
+                fh.write(record + "\n")
             elif cache is None or rel in keys:
                 misses.append(rel)
         for rel, outcome in analyse_paths(root, misses, jobs, pool_warnings):
