@@ -13,6 +13,10 @@ import sys
 from pathlib import Path
 
 
+KERNEL_START = ["import sys as _sys; _sys.modules.setdefault('rfc3987_syntax', None); del _sys"]
+"""Run in each kernel before the notebook (see ``main``)."""
+
+
 def _first_line(text: str, limit: int = 500) -> str:
     line = next((ln for ln in str(text).splitlines() if ln.strip()), "")
     return line[:limit]
@@ -22,8 +26,10 @@ def main(request_path: str) -> int:
     request = json.loads(Path(request_path).read_text(encoding="utf-8"))
     # The kernel spec runs "python": make that our interpreter even when the venv is not activated.
     os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
-    # jsonschema (through nbformat) imports rfc3987_syntax when it is installed (jupyterlab brings it), which
-    # builds a parser for IRIs at import: 0.8 s of every notebook's start. Notebooks have no IRI to check.
+    # jsonschema (through nbformat, which papermill and plotly's renderers import) imports rfc3987_syntax when
+    # it is installed (jupyterlab brings it), and that builds a parser for IRIs at import: 0.8 s here and
+    # 1 to 2 s in the kernel at the first chart. Neither has an IRI to check; the kernel gets the same line
+    # at its start (only the kernels assess starts: a user's own kernels are left alone).
     sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
     import papermill
     from papermill.exceptions import PapermillExecutionError
@@ -38,6 +44,7 @@ def main(request_path: str) -> int:
             kernel_name="python3",
             progress_bar=False,
             log_output=False,
+            extra_arguments=[f"--IPKernelApp.exec_lines={KERNEL_START!r}"],
         )
     except PapermillExecutionError as err:
         error = f"cell {err.exec_count}: {err.ename}: {_first_line(err.evalue)}"
