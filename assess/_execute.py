@@ -1,8 +1,12 @@
-"""Execute one notebook with papermill; run as a subprocess by the pipeline.
+"""Execute notebooks with papermill; run as a subprocess by the pipeline.
 
-``python -m assess._execute REQUEST.json`` where REQUEST.json holds ``input``, ``output``,
-``parameters``, ``cwd`` and ``result`` (where to write ``{"ok": bool, "error": str | null}``).
-A subprocess per notebook keeps a crashing kernel or a stuck cell from taking the run down.
+``python -m assess._execute REQUEST.json`` executes one notebook; ``python -m assess._execute --serve``
+executes the notebooks whose request files are named one per line on standard input, in order, in one
+kernel kept between them (a kernel's start and assess's imports cost more than most collector notebooks
+take; a kernel that dies is replaced). A request holds ``input``, ``output``, ``parameters``, ``cwd``
+and ``result``: where to write ``{"ok": bool, "error": str | null}``, atomically, once the notebook is
+done. A subprocess keeps a crashing kernel or a stuck cell from taking the run down: the pipeline kills
+its process group at the stage's time limit, and the kernel, which polls its parent, exits with it.
 """
 
 from __future__ import annotations
@@ -11,10 +15,10 @@ import json
 import os
 import sys
 from pathlib import Path
-
+from typing import Any
 
 KERNEL_START = ["import sys as _sys; _sys.modules.setdefault('rfc3987_syntax', None); del _sys"]
-"""Run in each kernel before the notebook (see ``main``)."""
+"""Run in each kernel before the notebooks (see ``_prepare``)."""
 
 
 def _first_line(text: str, limit: int = 500) -> str:
@@ -22,8 +26,7 @@ def _first_line(text: str, limit: int = 500) -> str:
     return line[:limit]
 
 
-def main(request_path: str) -> int:
-    request = json.loads(Path(request_path).read_text(encoding="utf-8"))
+def _prepare() -> None:
     # The kernel spec runs "python": make that our interpreter even when the venv is not activated.
     os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
     # jsonschema (through nbformat, which papermill and plotly's renderers import) imports rfc3987_syntax when
@@ -31,10 +34,17 @@ def main(request_path: str) -> int:
     # 1 to 2 s in the kernel at the first chart. Neither has an IRI to check; the kernel gets the same line
     # at its start (only the kernels assess starts: a user's own kernels are left alone).
     sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
+
+
+def _kernel_arguments() -> list[str]:
+    return [f"--IPKernelApp.exec_lines={KERNEL_START!r}"]
+
+
+def _execute(request: dict[str, Any], km: Any = None) -> str | None:
+    """Execute the request's notebook (in ``km``'s kernel when given); None, or what went wrong."""
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
-    error = None
     try:
         papermill.execute_notebook(
             request["input"],
@@ -44,15 +54,53 @@ def main(request_path: str) -> int:
             kernel_name="python3",
             progress_bar=False,
             log_output=False,
-            extra_arguments=[f"--IPKernelApp.exec_lines={KERNEL_START!r}"],
+            **({"km": km} if km is not None else {"extra_arguments": _kernel_arguments()}),
         )
     except PapermillExecutionError as err:
-        error = f"cell {err.exec_count}: {err.ename}: {_first_line(err.evalue)}"
+        return f"cell {err.exec_count}: {err.ename}: {_first_line(err.evalue)}"
     except Exception as err:  # kernel died, notebook unreadable ...: reported, not raised
-        error = f"{type(err).__name__}: {_first_line(str(err))}"
-    Path(request["result"]).write_text(json.dumps({"ok": error is None, "error": error}), encoding="utf-8")
+        return f"{type(err).__name__}: {_first_line(str(err))}"
+    return None
+
+
+def _write_result(request: dict[str, Any], error: str | None) -> None:
+    result = Path(request["result"])
+    tmp = result.with_name(result.name + ".partial")
+    tmp.write_text(json.dumps({"ok": error is None, "error": error}), encoding="utf-8")
+    tmp.replace(result)  # the pipeline waits for this file to appear: it must appear whole
+
+
+def main(request_path: str) -> int:
+    _prepare()
+    request = json.loads(Path(request_path).read_text(encoding="utf-8"))
+    error = _execute(request)
+    _write_result(request, error)
     return 0 if error is None else 1
 
 
+def serve() -> int:
+    """Execute the requests named on standard input, one kernel for all of them, until stdin closes."""
+    _prepare()
+    from jupyter_client.manager import KernelManager
+
+    km: KernelManager | None = None
+    try:
+        for line in sys.stdin:
+            request = json.loads(Path(line.strip()).read_text(encoding="utf-8"))
+            if km is None or not km.is_alive():
+                km = KernelManager(kernel_name="python3")
+                try:
+                    km.start_kernel(cwd=request["cwd"], extra_arguments=_kernel_arguments())
+                except Exception as err:  # reported for this notebook; the next one tries again
+                    _write_result(request, f"the kernel did not start: {type(err).__name__}: {_first_line(str(err))}")
+                    km = None
+                    continue
+            _write_result(request, _execute(request, km))
+    finally:
+        if km is not None and km.has_kernel:
+            km.shutdown_kernel(now=True)
+    return 0
+
+
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1]))
+    sys.exit(serve() if sys.argv[1:] == ["--serve"] else main(sys.argv[1]))

@@ -265,3 +265,79 @@ def tail(path: Path, lines: int = 40, max_bytes: int = 16_384) -> str:
     except OSError:
         return ""
     return "\n".join(strip_ansi(data.decode("utf-8", errors="replace")).splitlines()[-lines:])
+
+
+class Supervised:
+    """A long-lived command in its own session that takes lines on stdin, output to a bounded log.
+
+    Like :func:`run_bounded`'s commands, it is counted among the active groups (so an interrupt kills
+    it) and recorded in ``$ASSESS_GROUPS_DIR``. :meth:`kill` ends the whole group; :meth:`close` asks
+    it to finish (closes its stdin) and kills what is left after ``grace_s``.
+    Raises OSError when the command cannot be started.
+    """
+
+    def __init__(self, cmd: Sequence[str], *, cwd: Path, env: Mapping[str, str], log_path: Path) -> None:
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        self._log_file = log_path.open("wb")
+        self._log = _BoundedLog(self._log_file)
+        read_fd, write_fd = os.pipe()
+        try:
+            self.proc = subprocess.Popen(
+                list(cmd), cwd=cwd, env=dict(env), stdin=subprocess.PIPE, stdout=write_fd, stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )  # fmt: skip
+        except BaseException:
+            os.close(read_fd)
+            self._log_file.close()
+            raise
+        finally:
+            os.close(write_fd)
+        self._read_fd = read_fd
+        self._stop = threading.Event()
+        self._drain = threading.Thread(target=_drain, args=(read_fd, self._log, self._stop), daemon=True)
+        self._drain.start()
+        with _ACTIVE_LOCK:
+            _ACTIVE.add(self.proc.pid)
+        self._record = _record_group(self.proc.pid)
+        self._closed = False
+
+    def send(self, line: str) -> bool:
+        """Write ``line`` to the command's stdin; False when it is gone."""
+        try:
+            assert self.proc.stdin is not None
+            self.proc.stdin.write(line.encode() + b"\n")
+            self.proc.stdin.flush()
+        except (BrokenPipeError, OSError, ValueError):
+            return False
+        return True
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def kill(self) -> None:
+        _kill_group(self.proc)
+        self._finish()
+
+    def close(self, grace_s: float = 10.0) -> None:
+        with contextlib.suppress(OSError, ValueError):
+            assert self.proc.stdin is not None
+            self.proc.stdin.close()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.proc.wait(timeout=grace_s)
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.proc.pid, signal.SIGKILL)  # what it left behind in its group
+        self._finish()
+
+    def _finish(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        with _ACTIVE_LOCK:
+            _ACTIVE.discard(self.proc.pid)
+        if self._record is not None:
+            self._record.unlink(missing_ok=True)
+        self._stop.set()
+        self._drain.join()
+        os.close(self._read_fd)
+        self._log.close()
+        self._log_file.close()

@@ -1,6 +1,7 @@
 """``assess run``: execute the collector notebooks with papermill, then the assessment notebook.
 
-Every notebook runs in its own subprocess (``assess._execute``) with a time limit. Collectors
+Notebooks run in notebook runner subprocesses (``assess._execute --serve``), each keeping its kernel
+from one notebook to the next, with a time limit per notebook. Collectors
 whose inputs are ready run side by side (two at a time: the machines we target have two cores).
 A notebook that fails leaves an ``error`` evidence file saying why, and the run goes on.
 """
@@ -12,7 +13,9 @@ import importlib.metadata
 import json
 import platform
 import sys
+import threading
 import time
+import weakref
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
@@ -20,7 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from assess import __version__
-from assess._proc import GROUPS_DIR_ENV, kill_active_groups, kill_recorded_groups, run_bounded
+from assess._proc import GROUPS_DIR_ENV, Supervised, kill_active_groups, kill_recorded_groups
 from assess.collectors import error_evidence, load_builtin_collectors
 from assess.collectors.listing import git_commit
 from assess.model import RunInfo, RunParameters, StageResult, Status
@@ -32,6 +35,8 @@ MAX_PARALLEL = 2
 NOTEBOOK_OVERHEAD_S = 600.0
 """Time a notebook may take beyond the work it waits on (kernel start, imports, display)."""
 STATIC_STAGE_TIMEOUT_S = 3600.0
+RESULT_POLL_S = 0.05
+"""How often a stage looks for its notebook's result file."""
 KILL_PASSES = 6
 """On an interrupt, how many times to look for process groups left by the kernels (half a second apart)."""
 
@@ -110,6 +115,8 @@ class Pipeline:
     def __init__(self, params: RunParameters, run_dir: Path, listener: Listener | None = None) -> None:
         self.params = params
         self.run_dir = run_dir
+        self._executors = _Executors(run_dir, _executor_env(run_dir / "raw" / "groups"))
+        weakref.finalize(self, self._executors.close)  # stages run one by one (run_stage) end their runners too
         self.listener = listener or (lambda event, stage, result: None)
         commit, dirty = git_commit(Path(params.target))
         self.info = RunInfo(
@@ -125,6 +132,10 @@ class Pipeline:
             platform=platform.platform(),
             tool_versions=tool_versions(),
         )
+
+    def close(self) -> None:
+        """End the notebook runners kept between stages (``run`` does it when it ends)."""
+        self._executors.close()
 
     @property
     def run_json(self) -> Path:
@@ -149,20 +160,21 @@ class Pipeline:
         (self.run_dir / "notebooks").mkdir(exist_ok=True)
         req_path = work / f"{stage.name}.request.json"
         req_path.write_text(json.dumps(request), encoding="utf-8")
-        proc = run_bounded(
-            [sys.executable, "-m", "assess._execute", str(req_path)],
-            cwd=self.run_dir,
-            env=_executor_env(self.groups_dir),
-            timeout_s=stage.timeout_s,
-            log_path=work / f"{stage.name}.log",
-        )
-        if proc.timed_out:
-            return f"the notebook did not finish within {stage.timeout_s:g} s and was stopped"
+        result_path.unlink(missing_ok=True)
         try:
-            result = json.loads(result_path.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError):
-            return f"the notebook runner failed (exit code {proc.exit_code}); see raw/notebooks/{stage.name}.log"
-        return None if result.get("ok") else f"notebook failed at {result.get('error')}"
+            executor = self._executors.take()
+        except OSError as err:
+            return f"the notebook runner could not start ({err.strerror or err})"
+        problem = executor.run(req_path, result_path, stage.timeout_s)
+        if problem is None:
+            self._executors.give_back(executor)
+            try:
+                result = json.loads(result_path.read_text(encoding="utf-8"))
+            except (OSError, json.JSONDecodeError):
+                return f"the notebook runner wrote no readable result; see raw/notebooks/{executor.log_name}"
+            return None if result.get("ok") else f"notebook failed at {result.get('error')}"
+        executor.kill()
+        return f"{problem}; see raw/notebooks/{executor.log_name}"
 
     def run_stage(self, stage: Stage) -> StageResult:
         started, clock = _now(), time.monotonic()
@@ -207,9 +219,15 @@ class Pipeline:
         """Run every stage; returns the final run info (also written to ``run.json``)."""
         self.write_info()
         stages = plan(self.params)
-        results = self._run_collectors([s for s in stages if s.collects])
-        self._save(results)
-        results.append(self.run_stage(next(s for s in stages if not s.collects)))
+        try:
+            results = self._run_collectors([s for s in stages if s.collects])
+            self._save(results)
+            results.append(self.run_stage(next(s for s in stages if not s.collects)))
+        except BaseException:  # Ctrl-C: stop the runners now rather than let them finish their notebooks
+            self._executors.close(grace_s=0)
+            raise
+        finally:
+            self.close()
         failed = any(r.status is Status.ERROR for r in results)
         return self._save(results, final=True, status=Status.ERROR if failed else Status.OK)
 
@@ -258,6 +276,68 @@ class Pipeline:
         self.info = self.info.model_copy(update=update)
         write_model(self.info, self.run_json)
         return self.info
+
+
+class _Executor:
+    """One notebook runner (``python -m assess._execute --serve``): notebooks one after another, one kernel."""
+
+    def __init__(self, run_dir: Path, env: dict[str, str], number: int) -> None:
+        self.log_name = f"runner-{number}.log"
+        self.proc = Supervised([sys.executable, "-m", "assess._execute", "--serve"], cwd=run_dir, env=env,
+                               log_path=run_dir / "raw" / "notebooks" / self.log_name)  # fmt: skip
+
+    def run(self, request: Path, result: Path, timeout_s: float) -> str | None:
+        """Have the runner execute ``request``; None once its result file exists, else what went wrong."""
+        if not self.proc.send(str(request)):
+            return "the notebook runner had stopped"
+        deadline = time.monotonic() + timeout_s
+        while not result.exists():
+            if not self.proc.alive():
+                return f"the notebook runner stopped (exit code {self.proc.proc.returncode})"
+            if time.monotonic() > deadline:
+                return f"the notebook did not finish within {timeout_s:g} s and was stopped"
+            time.sleep(RESULT_POLL_S)
+        return None
+
+    def kill(self) -> None:
+        self.proc.kill()
+
+
+class _Executors:
+    """Idle notebook runners, kept between stages so that each pays its start and its kernel's once.
+
+    A stage takes an idle runner or starts one; a runner whose notebook overran or that died is
+    killed rather than given back. :meth:`close` ends them all.
+    """
+
+    def __init__(self, run_dir: Path, env: dict[str, str]) -> None:
+        self.run_dir, self.env = run_dir, env
+        self._idle: list[_Executor] = []
+        self._all: list[_Executor] = []
+        self._started = 0
+        self._lock = threading.Lock()
+
+    def take(self) -> _Executor:
+        with self._lock:
+            if self._idle:
+                return self._idle.pop()
+            self._started += 1
+            number = self._started  # taken under the lock: two stages starting at once get two log files
+        executor = _Executor(self.run_dir, self.env, number)
+        with self._lock:
+            self._all.append(executor)
+        return executor
+
+    def give_back(self, executor: _Executor) -> None:
+        with self._lock:
+            self._idle.append(executor)
+
+    def close(self, grace_s: float = 10.0) -> None:
+        """End every runner: each gets ``grace_s`` to finish what it runs, then its group is killed."""
+        with self._lock:
+            executors, self._idle, self._all = list(self._all), [], []
+        for executor in executors:
+            executor.proc.close(grace_s)
 
 
 def _executor_env(groups_dir: Path) -> dict[str, str]:

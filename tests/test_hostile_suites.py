@@ -21,7 +21,6 @@ from tests.conftest import CALC_PROJECT, process_alive
 TIMEOUT_S = 10.0
 
 
-
 def _gone(pids: list[int], within_s: float = 5.0) -> bool:
     deadline = time.monotonic() + within_s
     while any(process_alive(p) for p in pids) and time.monotonic() < deadline:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 import threading
@@ -9,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from assess._proc import kill_active_groups
 from assess.model import RunParameters, StageResult, Status
 from assess.model.io import read_evidence
 from assess.paths import notebooks_dir
@@ -64,10 +66,121 @@ def test_a_failing_notebook_leaves_error_evidence(tmp_path: Path, monkeypatch: p
     run_dir = new_run_dir(tmp_path / "runs", Path(params.target))
     pipeline = Pipeline(params, run_dir)
     stage = next(s for s in plan(params) if s.name == "inventory")
-    result = pipeline.run_stage(stage)
+    try:
+        result = pipeline.run_stage(stage)
+    finally:
+        pipeline.close()
     assert result.status is Status.ERROR
     # Cell 3 as the executed copy numbers it (papermill's injected parameters are cell 2).
     assert result.reason == "notebook failed at cell 3: RuntimeError: broken on purpose"
     evidence = read_evidence(run_dir / "evidence" / "inventory.json")
     assert (evidence.status, evidence.reason) == (Status.ERROR, result.reason)
     assert (run_dir / "notebooks" / "inventory.ipynb").exists()  # the failed notebook is kept for reading
+
+
+def _broken_books(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, code: dict[str, str]) -> None:
+    """Copies of the notebooks, with the collecting cell of each named one replaced by ``code``."""
+    books = tmp_path / "notebooks"
+    shutil.copytree(notebooks_dir(), books)
+    for name, source in code.items():
+        nb = json.loads((books / f"{name}.ipynb").read_text())
+        nb["cells"][2]["source"] = source
+        (books / f"{name}.ipynb").write_text(json.dumps(nb))
+    monkeypatch.setenv("ASSESS_NOTEBOOKS", str(books))
+
+
+@pytest.mark.slow
+def test_runners_are_reused_and_a_dead_or_stuck_one_is_replaced(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, make_repo
+) -> None:
+    _broken_books(tmp_path, monkeypatch, {
+        "complexity": "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)",  # the kernel kills its runner
+        "patterns": "import time\ntime.sleep(600)",  # stuck
+    })  # fmt: skip
+    params = RunParameters(target=str(make_repo({"a.py": "x = 1\n"})), no_tests=True)
+    run_dir = new_run_dir(tmp_path / "runs", Path(params.target))
+    pipeline = Pipeline(params, run_dir)
+    stages = {s.name: s for s in plan(params)}
+    try:
+        results = {name: pipeline.run_stage(stages[name]) for name in ("inventory", "tests")}
+        assert len(list((run_dir / "raw" / "notebooks").glob("runner-*.log"))) == 1  # one runner, one kernel
+        results["complexity"] = pipeline.run_stage(stages["complexity"])
+        results["patterns"] = pipeline.run_stage(dataclasses.replace(stages["patterns"], timeout_s=5))
+        results["chaos"] = pipeline.run_stage(stages["chaos"])
+    finally:
+        pipeline.close()
+    assert results["inventory"].status is Status.OK and results["chaos"].status is not Status.ERROR
+    assert results["complexity"].status is Status.ERROR
+    assert results["complexity"].reason is not None and "the notebook runner stopped (exit code -9)" in results[
+        "complexity"].reason  # fmt: skip
+    assert results["patterns"].reason is not None and "did not finish within 5 s and was stopped" in results[
+        "patterns"].reason  # fmt: skip
+    assert len(list((run_dir / "raw" / "notebooks").glob("runner-*.log"))) == 3  # a new runner after each failure
+    assert kill_active_groups() == 0  # none left running
+
+
+def test_runners_started_at_once_get_their_own_numbers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    import time
+
+    from assess import pipeline as pipeline_module
+
+    class SlowToStart:
+        def __init__(self, run_dir: Path, env: dict[str, str], number: int) -> None:
+            time.sleep(0.2)  # both stages are inside take() at once
+            self.log_name = f"runner-{number}.log"
+
+    monkeypatch.setattr(pipeline_module, "_Executor", SlowToStart)
+    executors = pipeline_module._Executors(tmp_path, {})
+    taken: list[str] = []
+    threads = [threading.Thread(target=lambda: taken.append(executors.take().log_name)) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(taken) == ["runner-1.log", "runner-2.log"]
+
+
+class _Stop(BaseException):
+    pass
+
+
+@pytest.mark.slow
+def test_an_interrupt_stops_the_running_notebook_instead_of_letting_it_finish(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, make_repo
+) -> None:
+    import signal
+    import time
+
+    started, finished = tmp_path / "started", tmp_path / "finished"
+    _broken_books(tmp_path, monkeypatch, {"assessment": (
+        f"import pathlib, time\npathlib.Path({str(started)!r}).touch()\ntime.sleep(4)\n"
+        f"pathlib.Path({str(finished)!r}).touch()"
+    )})  # fmt: skip
+    params = RunParameters(target=str(make_repo({"a.py": "x = 1\n"})), no_tests=True)
+    pipeline = Pipeline(params, new_run_dir(tmp_path / "runs", Path(params.target)))
+    monkeypatch.setattr(pipeline, "_run_collectors", lambda stages: [])  # straight to the assessment stage
+
+    def stop(signum: int, frame: object) -> None:
+        raise _Stop
+
+    previous = signal.signal(signal.SIGUSR1, stop)
+    main = threading.get_ident()
+
+    def interrupt_once_started() -> None:
+        deadline = time.monotonic() + 120
+        while not started.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        signal.pthread_kill(main, signal.SIGUSR1)
+
+    watcher = threading.Thread(target=interrupt_once_started)
+    watcher.start()
+    try:
+        with pytest.raises(_Stop):
+            pipeline.run()
+    finally:
+        watcher.join()
+        signal.signal(signal.SIGUSR1, previous)
+    assert started.exists()
+    time.sleep(6)  # longer than the notebook had left to run
+    assert not finished.exists(), "the runner was left to finish its notebook after the interrupt"
+    assert kill_active_groups() == 0
