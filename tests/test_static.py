@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import signal
@@ -24,7 +25,7 @@ from assess.model import RunParameters, Status
 from assess.patterns.pyast import PythonFile
 from assess.patterns.security_bandit import bandit_sites
 from assess.static.cache import Cache, entry_key
-from assess.static.record import FileAnalysis
+from assess.static.record import GROUPS, FileAnalysis, join_groups, record_lines
 from assess.static.run import analyse, analyse_in_memory, shared_analysis
 from assess.static.worker import OPTIONS, Analyser
 
@@ -185,8 +186,15 @@ def test_a_changed_file_is_analysed_again_and_only_it(tmp_path: Path) -> None:
 
 
 def _edit_record(text: str, **fields: object) -> str:
-    key, record = text.split("\n")
-    return f"{key}\n{json.dumps({**json.loads(record), **fields})}"
+    """The entry with ``fields`` changed in its first group (its checksum left as it was)."""
+    key, checksum, first, *rest = text.split("\n")
+    return "\n".join([key, checksum, json.dumps({**json.loads(first), **fields}), *rest])
+
+
+def _entry_record(text: str) -> FileAnalysis:
+    _key, checksum, lines = text.split("\n", 2)
+    assert hashlib.sha256(lines.encode()).hexdigest() == checksum
+    return FileAnalysis.model_validate_json(join_groups(lines.split("\n")))
 
 
 def _entries(cache_dir: Path) -> list[Path]:
@@ -201,10 +209,22 @@ def _entries(cache_dir: Path) -> list[Path]:
         lambda text: "\0\0\0",  # garbage
         lambda text: _edit_record(text, surprise=1),  # not a record any more
         lambda text: "0" * 64 + text[64:],  # another key's entry copied here
-        lambda text: text.replace(",", ",\n", 1),  # a record on two lines
+        lambda text: text.replace(",", ",\n", 1),  # a group on two lines
         lambda text: _edit_record(text, digest=["not", "a", "digest"]),  # invalid value
+        lambda text: _edit_record(text, digest="0" * 64),  # a valid record, but not what was stored
+        lambda text: text.rsplit("\n", 1)[0],  # a group missing
     ],
-    ids=["truncated", "empty", "garbage", "unknown-field", "wrong-key", "two-lines", "invalid"],
+    ids=[
+        "truncated",
+        "empty",
+        "garbage",
+        "unknown-field",
+        "wrong-key",
+        "two-lines",
+        "invalid",
+        "edited",
+        "group-missing",
+    ],
 )
 def test_a_damaged_entry_is_ignored_and_rewritten(tmp_path: Path, damage) -> None:  # type: ignore[no-untyped-def]
     root = _repo(tmp_path / "repo", 1)
@@ -352,9 +372,8 @@ def test_an_interrupted_analysis_leaves_only_valid_entries(tmp_path: Path, signa
     entries = _entries(cache_dir)
     assert 20 <= len(entries) < 400 + 5
     for entry in entries:
-        key, record = entry.read_text().split("\n")
-        assert key == entry.stem
-        FileAnalysis.model_validate_json(record)
+        assert entry.read_text().split("\n", 1)[0] == entry.stem
+        _entry_record(entry.read_text())
     cache = Cache(cache_dir)
     _records(root, 1, cache)
     assert cache.ignored == 0 and cache.hits == len(entries)
@@ -374,3 +393,15 @@ def test_cache_info_and_clear_touch_only_the_entries(tmp_path: Path, capsys: pyt
     assert sorted(p.name for p in cache_dir.rglob("*")) == ["mine.txt"]
     assert main(["cache", "info", "--cache-dir", str(tmp_path / "none")]) == 0
     assert capsys.readouterr().out == f"{tmp_path / 'none'}: 0 entries, 0.0 MB\n"
+
+
+def test_every_record_field_is_stored_in_exactly_one_group() -> None:
+    fields = [name for group in GROUPS for name in group]
+    assert sorted(fields) == sorted(FileAnalysis.model_fields)
+
+
+def test_a_record_read_back_from_its_groups_is_the_record(tmp_path: Path) -> None:
+    for record in _records(_repo(tmp_path / "repo", 2), 1):
+        lines = record_lines(record).split("\n")
+        assert len(lines) == len(GROUPS)
+        assert FileAnalysis.model_validate_json(join_groups(lines)) == record

@@ -7,8 +7,10 @@ files that git ignores.
 from __future__ import annotations
 
 import os
+import stat
 import subprocess
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from assess.config import TargetConfig, load_target_config
@@ -57,6 +59,8 @@ class Listing:
     warnings: tuple[str, ...] = ()
     excluded: tuple[str, ...] = ()
     """Files the target's config leaves out (``paths.exclude``)."""
+    stats: Mapping[str, tuple[int, int]] = field(default_factory=dict, compare=False)
+    """Path -> (size, modification time in ns) of each listed file, as the listing saw it."""
 
 
 def _excluded(rel: str, *, walk: bool) -> bool:
@@ -104,8 +108,9 @@ def _git_paths(target: Path) -> list[str] | None:
 
 def _walk_paths(target: Path) -> list[str]:
     found: list[str] = []
-    for root, dirs, files in os.walk(target, followlinks=False):
-        rel_root = Path(root).relative_to(target).as_posix()
+    base = os.fspath(target)
+    for root, dirs, files in os.walk(base, followlinks=False):
+        rel_root = os.path.relpath(root, base).replace(os.sep, "/")
         prefix = "" if rel_root == "." else rel_root + "/"
         dirs[:] = sorted(d for d in dirs if not _excluded(prefix + d + "/x", walk=True))
         found.extend(prefix + name for name in files)
@@ -142,8 +147,9 @@ def list_files(target: Path) -> Listing:
         method = "git"
     else:
         raw = _walk_paths(target)
-    kept: list[str] = []
+    kept: dict[str, tuple[int, int]] = {}
     skipped: list[str] = []
+    base = os.fspath(target)
     for rel in sorted(set(raw)):
         if _excluded(rel, walk=method == "walk"):
             continue
@@ -153,15 +159,19 @@ def list_files(target: Path) -> Listing:
         if not _utf8(rel):  # cannot be written to JSON or shown as it is
             skipped.append(rel.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace"))
             continue
-        path = target / rel
-        if path.is_symlink() or not path.is_file():
-            if path.is_symlink() or path.exists():
-                skipped.append(rel)
-            continue  # symlinks may lead out of the target; deleted files are gone
-        kept.append(rel)
-    if len(kept) > MAX_FILES:
+        try:
+            st = os.lstat(os.path.join(base, rel))  # noqa: PTH118 (strings: a Path per file costs more than the lstat)
+        except OSError:
+            continue  # deleted since it was listed
+        if not stat.S_ISREG(st.st_mode):
+            skipped.append(rel)  # symlinks may lead out of the target; devices, sockets and fifos are not code
+            continue
+        kept[rel] = (st.st_size, st.st_mtime_ns)
+    paths = list(kept)
+    if len(paths) > MAX_FILES:
         warnings.append(f"more than {MAX_FILES} files; only the first {MAX_FILES} are inventoried")
-        kept = kept[:MAX_FILES]
+        paths = paths[:MAX_FILES]
+        kept = {rel: kept[rel] for rel in paths}
     if excluded:
         warnings.append(f"{len(excluded)} file(s) left out by {config.source} paths.exclude")
-    return Listing(method, tuple(kept), tuple(skipped), tuple(warnings), tuple(excluded))
+    return Listing(method, tuple(paths), tuple(skipped), tuple(warnings), tuple(excluded), kept)

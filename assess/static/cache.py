@@ -3,11 +3,14 @@
 An entry's key is the sha256 of everything its record depends on: the file's path and content
 digest, the analysis options, the versions of Python and of every analysing tool, and a
 fingerprint of assess's own code (so an edited checkout never reads records an older version
-wrote). An entry is a file ``<dir>/files/v2/<2 hex>/<key>.json`` holding the key on its first line and
-the record's JSON on the second, written atomically.
+wrote). An entry is a file ``<dir>/files/v3/<2 hex>/<key>.json`` holding the key on its first line, the
+sha256 of the rest on the second, and the record's groups (:data:`assess.static.record.GROUPS`), one JSON
+object per line, after them; it is written atomically.
 
-An entry is used only if it parses, names the key it was looked up by, and validates as a
-record; anything else (truncated, edited, from another version) is ignored and overwritten.
+An entry is used only if it names the key it was looked up by and the rest of it has the checksum on
+its second line; anything else (truncated, edited, half-written, from another layout) is ignored and
+overwritten. A record is validated when a collector reads it from the run's stream, as every record
+is; checking the entry's checksum instead of validating it again here halves a warm run's reading.
 The folder is safe to delete at any time. A cache that cannot be written (read-only, full disk)
 is reported once and the run goes on without it.
 """
@@ -25,10 +28,10 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from assess._files import atomic_write_bytes
-from assess.static.record import FileAnalysis
+from assess.static.record import LINES, FileAnalysis, record_lines
 
 CACHE_ENV = "ASSESS_CACHE_DIR"
-LAYOUT = "files/v2"
+LAYOUT = "files/v3"
 MAX_ENTRY_BYTES = 64 * 1024 * 1024
 TOOLS = ("radon", "lizard", "bandit", "tree-sitter", "tree-sitter-javascript", "tree-sitter-typescript", "pyyaml",
          "pydantic")  # fmt: skip
@@ -84,8 +87,8 @@ class Cache:
         return self.root / LAYOUT / key[:2] / f"{key}.json"
 
     def get(self, key: str) -> str | None:
-        """The JSON of the record stored under ``key`` (validated, on one line), or None when there is none
-        or it cannot be trusted."""
+        """The lines of the record stored under ``key`` (its groups, without a final newline), or None when
+        there is none or it cannot be trusted."""
         path = self._file(key)
         try:
             with path.open("rb") as fh:
@@ -96,13 +99,15 @@ class Cache:
         try:
             if len(raw) > MAX_ENTRY_BYTES:
                 raise ValueError("too large")
-            stored_key, _, record = raw.decode("utf-8").partition("\n")
-            if stored_key != key:
+            stored_key, checksum, lines = raw.split(b"\n", 2)
+            if stored_key.decode("ascii") != key:
                 raise ValueError("not the entry for this key")
-            if "\n" in record or "\r" in record:  # the record becomes one line of the run's stream
-                raise ValueError("not one line")
-            FileAnalysis.model_validate_json(record)
-        except (ValueError, RecursionError):  # UnicodeDecodeError and pydantic's ValidationError are ValueErrors
+            if hashlib.sha256(lines).hexdigest() != checksum.decode("ascii"):
+                raise ValueError("damaged")
+            if lines.count(b"\n") != LINES - 1 or b"\r" in lines:  # they become lines of the run's stream
+                raise ValueError("not the record's lines")
+            record = lines.decode("utf-8")
+        except ValueError:  # UnicodeDecodeError is one
             self.ignored += 1
             return None
         self.hits += 1
@@ -112,7 +117,9 @@ class Cache:
         if self.write_error is not None:
             return
         try:
-            atomic_write_bytes(self._file(key), f"{key}\n{record.model_dump_json()}".encode(), fsync=False)
+            lines = record_lines(record).encode()
+            entry = b"%s\n%s\n%s" % (key.encode(), hashlib.sha256(lines).hexdigest().encode(), lines)
+            atomic_write_bytes(self._file(key), entry, fsync=False)
         except OSError as err:
             why = err.strerror or str(err)
             self.write_error = f"the cache in {self.root} could not be written ({why}); going on without it"

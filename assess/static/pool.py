@@ -60,6 +60,8 @@ def analyse_paths(
 ) -> Iterator[tuple[str, Outcome]]:
     """(path, outcome) for every path, in no particular order. ``task`` is what a worker runs on a
     chunk (a parameter so that tests can make a worker die); problems with the pool go to ``warnings``."""
+    if not paths:  # a warm run: every record came from the cache, so no parser or extractor is loaded
+        return
     if jobs <= 1 or len(paths) < MIN_FILES_FOR_POOL:
         yield from _in_process(root, paths)
         return

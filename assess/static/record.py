@@ -29,3 +29,28 @@ class FileAnalysis(Model):
     patterns_skip: SkippedFile | None = None
     warnings: tuple[str, ...] = ()
     """Extractors that failed on this file."""
+
+
+GROUPS: tuple[tuple[str, ...], ...] = (
+    ("path", "digest", "entry", "warnings"),
+    ("tests", "tests_unparsed"),
+    ("metrics", "blocks", "complexity_skip"),
+    ("scan", "patterns_skip"),
+)
+"""A record's fields in the groups it is stored in, one JSON object per group on a line of its own (in the
+run's stream and in the cache), so that a collector parses only the groups it reads: the inventory the first
+two, the complexity collector the first and third, the patterns collector the first and last. Every field is
+in exactly one group."""
+GROUP_FIELDS = tuple(frozenset(group) for group in GROUPS)
+LINES = len(GROUPS)
+"""Lines per record."""
+
+
+def record_lines(record: FileAnalysis) -> str:
+    """The record as its :data:`GROUPS`, one JSON object per line (no final newline)."""
+    return "\n".join(record.model_dump_json(include=set(fields)) for fields in GROUP_FIELDS)
+
+
+def join_groups(lines: list[str]) -> str:
+    """One JSON object from the JSON objects of some groups (each non-empty, their keys disjoint)."""
+    return "{" + ",".join(line.strip()[1:-1] for line in lines) + "}"

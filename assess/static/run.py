@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
-import json
 import tempfile
 import time
 from collections.abc import Iterable, Iterator
@@ -24,15 +23,12 @@ from assess.collectors.listing import Listing, list_files
 from assess.model import Model
 from assess.static.cache import Cache, entry_key
 from assess.static.pool import analyse_paths, default_jobs
-from assess.static.record import FileAnalysis
+from assess.static.record import LINES, FileAnalysis, join_groups, record_lines
 from assess.static.worker import OPTIONS, crashed_record, digest_of, read_file
 
 FOLDER = "static"
-PARTS = {
-    "inventory": ("path", "digest", "entry", "tests", "tests_unparsed"),
-    "complexity": ("path", "digest", "entry", "metrics", "blocks", "complexity_skip"),
-}
-"""The record fields each collector reads (patterns reads nearly all of a record)."""
+PARTS = {"inventory": (0, 1), "complexity": (0, 2), "patterns": (0, 3)}
+"""The groups of a record (:data:`assess.static.record.GROUPS`) each collector reads."""
 
 
 class StaticSummary(Model):
@@ -68,16 +64,12 @@ class StaticAnalysis:
     summary: StaticSummary
 
     def records(self, part: str | None = None) -> Iterator[FileAnalysis]:
-        """Every record, or with ``part`` (a collector's kind) only the fields that collector reads: the
-        others (sites, above all) are then neither validated nor built."""
-        fields = PARTS.get(part or "")
+        """Every record, or with ``part`` (a collector's kind) only the groups of fields that collector reads:
+        the others (sites, above all) are then neither parsed nor built."""
+        groups = PARTS.get(part or "", range(LINES))
         with (self.folder / "files.jsonl").open(encoding="utf-8") as fh:
-            for line in fh:
-                if fields is None:
-                    yield FileAnalysis.model_validate_json(line)
-                else:
-                    doc = json.loads(line)
-                    yield FileAnalysis.model_validate({k: doc[k] for k in fields if k in doc})
+            for lines in zip(*[fh] * LINES, strict=True):  # a record's lines, one group per line
+                yield FileAnalysis.model_validate_json(join_groups([lines[g] for g in groups]))
 
 
 def analyse(
@@ -103,9 +95,9 @@ def analyse(
                 unreadable.append(rel)
             elif isinstance(outcome, str):
                 crashed.append(rel)
-                fh.write(crashed_record(root, rel).model_dump_json() + "\n")
+                fh.write(record_lines(crashed_record(root, rel)) + "\n")
             else:
-                fh.write(outcome.model_dump_json() + "\n")
+                fh.write(record_lines(outcome) + "\n")
                 # cached only under the content it analysed: the file may have changed since its key was made
                 if cache is not None and rel in keys and outcome.digest == keys[rel][1]:
                     cache.put(keys[rel][0], outcome)
@@ -183,7 +175,7 @@ def shared_analysis(ctx: CollectContext) -> StaticAnalysis:
     with (folder / "lock").open("a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file is closed, even if this process dies
         listing = list_files(ctx.target)
-        fingerprint = _fingerprint(ctx.target, listing)
+        fingerprint = _fingerprint(listing)
         with contextlib.suppress(ValueError, OSError):
             done = StaticSummary.model_validate_json(summary_file.read_text("utf-8"))
             if done.fingerprint == fingerprint:
@@ -196,13 +188,11 @@ def shared_analysis(ctx: CollectContext) -> StaticAnalysis:
         return StaticAnalysis(folder, summary)
 
 
-def _fingerprint(root: Path, listing: Listing) -> str:
-    """sha256 over the listed files' names, sizes and modification times: the target as it is now."""
+def _fingerprint(listing: Listing) -> str:
+    """sha256 over the listed files' names, sizes and modification times (as the listing saw them): the
+    target as it is now."""
     h = hashlib.sha256(listing.method.encode())
     for rel in listing.paths:
-        try:
-            st = (root / rel).stat()
-        except OSError:
-            st = None
-        h.update(f"\0{rel}\0{st.st_size if st else -1}\0{st.st_mtime_ns if st else -1}".encode())
+        size, mtime = listing.stats.get(rel, (-1, -1))
+        h.update(f"\0{rel}\0{size}\0{mtime}".encode())
     return h.hexdigest()
