@@ -3,9 +3,12 @@
 ``python -m assess._execute REQUEST.json`` executes one notebook; ``python -m assess._execute --serve``
 executes the notebooks whose request files are named one per line on standard input, in order, in one
 kernel kept between them (a kernel's start and assess's imports cost more than most collector notebooks
-take; a kernel that dies is replaced). A request holds ``input``, ``output``, ``parameters``, ``cwd``
-and ``result``: where to write ``{"ok": bool, "error": str | null}``, atomically, once the notebook is
-done. A subprocess keeps a crashing kernel or a stuck cell from taking the run down: the pipeline kills
+take; a kernel that dies is replaced). A request holds ``input``, ``output``, ``parameters``, ``cwd``, ``result``
+(where to write ``{"ok": bool, "error": str | null}``, atomically, once the notebook is done) and
+optionally ``partial``. papermill saves the executed notebook in place after every cell, so it writes to
+``partial`` (by default ``<output stem>.partial.ipynb`` beside ``output``), and the notebook is moved to
+``output`` in one step when it ends, failed or not (see :func:`keep_notebook`).
+A subprocess keeps a crashing kernel or a stuck cell from taking the run down: the pipeline kills
 its process group at the stage's time limit, and the kernel, which polls its parent, exits with it.
 """
 
@@ -40,15 +43,50 @@ def _kernel_arguments() -> list[str]:
     return [f"--IPKernelApp.exec_lines={KERNEL_START!r}"]
 
 
+def keep_notebook(partial: Path, output: Path) -> bool:
+    """Move ``partial`` to ``output`` in one step if it is a valid notebook; else remove it.
+
+    Returns whether ``output`` now holds the notebook (False when ``partial`` is missing, cut off, not a
+    valid notebook, or cannot be moved). A runner killed while papermill rewrote ``partial`` leaves it cut
+    off; that is dropped, never shown. Both paths must be on one filesystem (both are in the run folder),
+    so the move is atomic.
+    """
+    import nbformat
+    from nbformat import reader
+
+    try:
+        text = partial.read_text(encoding="utf-8")
+        nbformat.validate(reader.reads(text))  # type: ignore[no-untyped-call]
+    except FileNotFoundError:
+        return False
+    except Exception:  # cut off, not UTF-8, not a notebook: nbformat and jsonschema raise several kinds
+        partial.unlink(missing_ok=True)
+        return False
+    try:
+        partial.replace(output)
+    except OSError:
+        return False
+    return True
+
+
 def _execute(request: dict[str, Any], km: Any = None) -> str | None:
-    """Execute the request's notebook (in ``km``'s kernel when given); None, or what went wrong."""
+    """Execute the request's notebook (in ``km``'s kernel when given) and keep it; None, or what went wrong."""
+    output = Path(request["output"])
+    partial = Path(request.get("partial") or output.with_name(f"{output.stem}.partial.ipynb"))
+    error = _run_papermill(request, partial, km)
+    keep_notebook(partial, output)
+    return error
+
+
+def _run_papermill(request: dict[str, Any], partial: Path, km: Any) -> str | None:
+    """Execute the request's notebook into ``partial``; None, or what went wrong."""
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
     try:
         papermill.execute_notebook(
             request["input"],
-            request["output"],
+            str(partial),
             parameters=request["parameters"],
             cwd=request["cwd"],
             kernel_name="python3",

@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from assess import __version__
+from assess._execute import keep_notebook
 from assess._proc import GROUPS_DIR_ENV, Supervised, kill_active_groups, kill_recorded_groups
 from assess.collectors import error_evidence, load_builtin_collectors
 from assess.collectors.listing import git_commit
@@ -142,13 +143,50 @@ class Pipeline:
         return self.run_dir / "run.json"
 
     def _execute(self, stage: Stage) -> str | None:
-        """Run the stage's notebook; None when it finished, else what went wrong."""
+        """Run the stage's notebook; None when it finished, else what went wrong.
+
+        The runner writes the notebook to ``raw/notebooks/<stage>.partial.ipynb`` and moves it to
+        ``notebooks/`` when it ends. A runner killed here (time limit, death, interrupt) leaves its last
+        save, which is moved there only if it reads as a notebook: never a cut-off file.
+        """
+        request_path, result_path = self._write_request(stage)
+        try:
+            executor = self._executors.take()
+        except OSError as err:
+            return f"the notebook runner could not start ({err.strerror or err})"
+        try:
+            problem = executor.run(request_path, result_path, stage.timeout_s)
+        except BaseException:  # an interrupt: stop the notebook now, keep its last whole save
+            executor.kill()
+            keep_notebook(self._partial_notebook(stage), self._notebook(stage))
+            raise
+        if problem is None:
+            self._executors.give_back(executor)
+            return self._read_result(result_path, executor)
+        executor.kill()
+        keep_notebook(self._partial_notebook(stage), self._notebook(stage))
+        left = "" if self._notebook(stage).exists() else "; it left no readable notebook"
+        return f"{problem}; see raw/notebooks/{executor.log_name}{left}"
+
+    def _notebook(self, stage: Stage) -> Path:
+        return self.run_dir / "notebooks" / stage.notebook
+
+    def _partial_notebook(self, stage: Stage) -> Path:
+        return self.run_dir / "raw" / "notebooks" / f"{stage.name}.partial.ipynb"
+
+    def _write_request(self, stage: Stage) -> tuple[Path, Path]:
+        """Write the runner's request for ``stage``; returns (request file, result file to wait for).
+
+        Files a previous execution of the stage left (its result, its notebook) are removed first.
+        """
         work = self.run_dir / "raw" / "notebooks"
         work.mkdir(parents=True, exist_ok=True)
+        (self.run_dir / "notebooks").mkdir(exist_ok=True)
         result_path = work / f"{stage.name}.result.json"
         request: dict[str, object] = {
             "input": str(notebooks_dir() / stage.notebook),
-            "output": str(self.run_dir / "notebooks" / stage.notebook),
+            "output": str(self._notebook(stage)),
+            "partial": str(self._partial_notebook(stage)),
             "parameters": {
                 "target": self.params.target,
                 "run_dir": str(self.run_dir),
@@ -157,24 +195,20 @@ class Pipeline:
             "cwd": str(self.run_dir),
             "result": str(result_path),
         }
-        (self.run_dir / "notebooks").mkdir(exist_ok=True)
+        for stale in (result_path, self._notebook(stage), self._partial_notebook(stage)):
+            stale.unlink(missing_ok=True)
         req_path = work / f"{stage.name}.request.json"
         req_path.write_text(json.dumps(request), encoding="utf-8")
-        result_path.unlink(missing_ok=True)
+        return req_path, result_path
+
+    @staticmethod
+    def _read_result(result_path: Path, executor: _Executor) -> str | None:
+        """None when the runner's result says the notebook ran, else what went wrong."""
         try:
-            executor = self._executors.take()
-        except OSError as err:
-            return f"the notebook runner could not start ({err.strerror or err})"
-        problem = executor.run(req_path, result_path, stage.timeout_s)
-        if problem is None:
-            self._executors.give_back(executor)
-            try:
-                result = json.loads(result_path.read_text(encoding="utf-8"))
-            except (OSError, json.JSONDecodeError):
-                return f"the notebook runner wrote no readable result; see raw/notebooks/{executor.log_name}"
-            return None if result.get("ok") else f"notebook failed at {result.get('error')}"
-        executor.kill()
-        return f"{problem}; see raw/notebooks/{executor.log_name}"
+            result = json.loads(result_path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError):
+            return f"the notebook runner wrote no readable result; see raw/notebooks/{executor.log_name}"
+        return None if result.get("ok") else f"notebook failed at {result.get('error')}"
 
     def run_stage(self, stage: Stage) -> StageResult:
         started, clock = _now(), time.monotonic()
@@ -190,7 +224,7 @@ class Pipeline:
             reason=reason,
             started_at=started,
             duration_s=round(time.monotonic() - clock, 3),
-            notebook=f"notebooks/{stage.notebook}",
+            notebook=f"notebooks/{stage.notebook}" if self._notebook(stage).exists() else None,
             evidence=evidence_rel,
         )
         self.listener("end", stage, result)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from assess._execute import keep_notebook
 from assess._proc import kill_active_groups
 from assess.model import RunParameters, StageResult, Status
 from assess.model.io import read_evidence
@@ -75,7 +76,38 @@ def test_a_failing_notebook_leaves_error_evidence(tmp_path: Path, monkeypatch: p
     assert result.reason == "notebook failed at cell 3: RuntimeError: broken on purpose"
     evidence = read_evidence(run_dir / "evidence" / "inventory.json")
     assert (evidence.status, evidence.reason) == (Status.ERROR, result.reason)
-    assert (run_dir / "notebooks" / "inventory.ipynb").exists()  # the failed notebook is kept for reading
+    assert _reads_as_notebook(run_dir / "notebooks" / "inventory.ipynb")  # the failed notebook is kept for reading
+    assert result.notebook == "notebooks/inventory.ipynb"
+    assert not list((run_dir / "raw" / "notebooks").glob("*.ipynb")), "the runner's working copy was moved"
+
+
+def _reads_as_notebook(path: Path) -> bool:
+    import nbformat
+
+    try:
+        nbformat.read(path, as_version=4)
+    except (OSError, ValueError):
+        return False
+    return True
+
+
+WHOLE_NOTEBOOK = json.dumps({"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5})
+CUT_OFF = WHOLE_NOTEBOOK[: len(WHOLE_NOTEBOOK) // 2]
+
+
+@pytest.mark.parametrize(
+    ("partial", "kept"),
+    [(WHOLE_NOTEBOOK, True), (CUT_OFF, False), ("", False), ('{"not": "a notebook"}', False), (None, False)],
+)
+def test_keep_notebook_moves_only_a_whole_notebook(tmp_path: Path, partial: str | None, kept: bool) -> None:
+    work, output = tmp_path / "partial.ipynb", tmp_path / "out" / "stage.ipynb"
+    output.parent.mkdir()
+    if partial is not None:
+        work.write_text(partial, encoding="utf-8")
+    assert keep_notebook(work, output) is kept
+    assert output.exists() is kept and not work.exists()
+    if kept:
+        assert output.read_text(encoding="utf-8") == WHOLE_NOTEBOOK
 
 
 def _broken_books(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, code: dict[str, str]) -> None:
@@ -117,6 +149,38 @@ def test_runners_are_reused_and_a_dead_or_stuck_one_is_replaced(
         "patterns"].reason  # fmt: skip
     assert len(list((run_dir / "raw" / "notebooks").glob("runner-*.log"))) == 3  # a new runner after each failure
     assert kill_active_groups() == 0  # none left running
+    # A killed runner's last whole save is kept: papermill saves as each cell starts, so it shows the cell it was in.
+    for name in results:
+        assert _reads_as_notebook(run_dir / "notebooks" / f"{name}.ipynb"), name
+        assert results[name].notebook == f"notebooks/{name}.ipynb"
+    assert not list((run_dir / "raw" / "notebooks").glob("*.ipynb"))
+
+
+@pytest.mark.slow
+def test_a_runner_killed_mid_save_leaves_no_cut_off_notebook(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, make_repo
+) -> None:
+    # The kernel cuts off whatever file its notebook is being saved to, then kills its runner: as a runner
+    # killed while papermill rewrote the notebook would leave it.
+    _broken_books(tmp_path, monkeypatch, {"inventory": (
+        "import os, pathlib, signal\n"
+        "for p in pathlib.Path(run_dir).rglob('inventory*.ipynb'):\n"
+        "    p.write_text(p.read_text()[:100])\n"
+        "os.kill(os.getppid(), signal.SIGKILL)"
+    )})  # fmt: skip
+    params = RunParameters(target=str(make_repo({"a.py": "x = 1\n"})), no_tests=True)
+    run_dir = new_run_dir(tmp_path / "runs", Path(params.target))
+    pipeline = Pipeline(params, run_dir)
+    try:
+        result = pipeline.run_stage(next(s for s in plan(params) if s.name == "inventory"))
+    finally:
+        pipeline.close()
+    assert result.status is Status.ERROR and result.reason is not None
+    assert "the notebook runner stopped (exit code -9)" in result.reason
+    assert result.reason.endswith("; it left no readable notebook")
+    assert list((run_dir / "notebooks").iterdir()) == []
+    assert result.notebook is None
+    assert not list((run_dir / "raw" / "notebooks").glob("*.ipynb"))
 
 
 def test_runners_started_at_once_get_their_own_numbers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
@@ -184,3 +248,5 @@ def test_an_interrupt_stops_the_running_notebook_instead_of_letting_it_finish(
     time.sleep(6)  # longer than the notebook had left to run
     assert not finished.exists(), "the runner was left to finish its notebook after the interrupt"
     assert kill_active_groups() == 0
+    assert _reads_as_notebook(pipeline.run_dir / "notebooks" / "assessment.ipynb")  # its last save, kept
+    assert not list((pipeline.run_dir / "raw" / "notebooks").glob("*.ipynb"))
