@@ -127,36 +127,12 @@ def run_bounded(
     is bounded (see :class:`_BoundedLog`), however much the command writes.
     Raises OSError when the command cannot be started (e.g. the interpreter is missing).
     """
-    log_path.parent.mkdir(parents=True, exist_ok=True)
     start = time.monotonic()
-    read_fd, write_fd = os.pipe()
-    with log_path.open("wb") as log_file:
-        log = _BoundedLog(log_file)
-        try:
-            proc = subprocess.Popen(  # the target's own command, by design
-                list(cmd),
-                cwd=cwd,
-                env=dict(env),
-                stdin=subprocess.DEVNULL,
-                stdout=write_fd,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        except BaseException:
-            os.close(read_fd)
-            raise
-        finally:
-            os.close(write_fd)
-        stop = threading.Event()
-        drain = threading.Thread(target=_drain, args=(read_fd, log, stop), daemon=True)
-        drain.start()
-        try:
-            code, timed_out = _wait(proc, timeout_s)
-        finally:
-            stop.set()
-            drain.join()
-            os.close(read_fd)
-            log.close()
+    proc, output = start_logged(cmd, cwd=cwd, env=env, stdin=subprocess.DEVNULL, log_path=log_path)
+    try:
+        code, timed_out = _wait(proc, timeout_s)
+    finally:
+        output.close()
     return ProcResult(exit_code=code, timed_out=timed_out, duration_s=time.monotonic() - start)
 
 
@@ -207,6 +183,7 @@ class _BoundedLog:
         if room > 0:
             with contextlib.suppress(OSError):  # a full disk loses log lines; the command must still be drained
                 self.file.write(data[:room])
+                self.file.flush()  # readable while the command runs (a service's last lines, a runner's log)
             self.head += min(room, len(data))
             data = data[room:]
         if data:
@@ -246,6 +223,72 @@ def _drain(fd: int, log: _BoundedLog, stop: threading.Event) -> None:
         log.write(chunk)
 
 
+class BoundedOutput:
+    """A command's output, copied from a pipe to a bounded log file (see :class:`_BoundedLog`) by a thread."""
+
+    def __init__(self, log_path: Path) -> None:
+        """Open ``log_path`` and the pipe. Raises OSError when either cannot be made."""
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        self._file = log_path.open("wb")
+        self._log = _BoundedLog(self._file)
+        try:
+            self._read_fd, self.write_fd = os.pipe()
+        except BaseException:
+            self._file.close()
+            raise
+        self._stop = threading.Event()
+        self._drain = threading.Thread(target=_drain, args=(self._read_fd, self._log, self._stop), daemon=True)
+        self._writing_end_open = True
+        self._closed = False
+
+    def started(self) -> None:
+        """The command holds the pipe's writing end now: close ours (so the copy ends with the command's
+        output) and start copying."""
+        self._close_writing_end()
+        self._drain.start()
+
+    def _close_writing_end(self) -> None:
+        if self._writing_end_open:
+            self._writing_end_open = False
+            os.close(self.write_fd)
+
+    def close(self) -> None:
+        """Stop copying (reading for at most ``DRAIN_AFTER_EXIT_S`` more while the output has not ended) and
+        write the kept end of the output. Call it once the command has ended; a second call does nothing."""
+        if self._closed:
+            return
+        self._closed = True
+        self._close_writing_end()  # still ours when the command did not start
+        if self._drain.ident is not None:
+            self._stop.set()
+            self._drain.join()
+        os.close(self._read_fd)
+        self._log.close()
+        self._file.close()
+
+
+def start_logged(
+    cmd: Sequence[str], *, cwd: str | Path, env: Mapping[str, str], stdin: int, log_path: Path
+) -> tuple[subprocess.Popen[bytes], BoundedOutput]:
+    """Start ``cmd`` in its own session, stdout and stderr to a bounded log at ``log_path``.
+
+    ``stdin`` is ``subprocess.DEVNULL`` or ``subprocess.PIPE``. Returns the process and its output, which
+    the caller closes once the process has ended. Raises OSError when the command cannot be started (the
+    log and the pipe are closed then).
+    """
+    output = BoundedOutput(log_path)
+    try:
+        proc = subprocess.Popen(  # the target's own command, by design
+            list(cmd), cwd=cwd, env=dict(env), stdin=stdin, stdout=output.write_fd, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # fmt: skip
+    except BaseException:
+        output.close()
+        raise
+    output.started()
+    return proc, output
+
+
 ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-Z\\-_]")
 
 
@@ -277,25 +320,7 @@ class Supervised:
     """
 
     def __init__(self, cmd: Sequence[str], *, cwd: Path, env: Mapping[str, str], log_path: Path) -> None:
-        log_path.parent.mkdir(parents=True, exist_ok=True)
-        self._log_file = log_path.open("wb")
-        self._log = _BoundedLog(self._log_file)
-        read_fd, write_fd = os.pipe()
-        try:
-            self.proc = subprocess.Popen(
-                list(cmd), cwd=cwd, env=dict(env), stdin=subprocess.PIPE, stdout=write_fd, stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )  # fmt: skip
-        except BaseException:
-            os.close(read_fd)
-            self._log_file.close()
-            raise
-        finally:
-            os.close(write_fd)
-        self._read_fd = read_fd
-        self._stop = threading.Event()
-        self._drain = threading.Thread(target=_drain, args=(read_fd, self._log, self._stop), daemon=True)
-        self._drain.start()
+        self.proc, self._output = start_logged(cmd, cwd=cwd, env=env, stdin=subprocess.PIPE, log_path=log_path)
         with _ACTIVE_LOCK:
             _ACTIVE.add(self.proc.pid)
         self._record = _record_group(self.proc.pid)
@@ -336,8 +361,4 @@ class Supervised:
             _ACTIVE.discard(self.proc.pid)
         if self._record is not None:
             self._record.unlink(missing_ok=True)
-        self._stop.set()
-        self._drain.join()
-        os.close(self._read_fd)
-        self._log.close()
-        self._log_file.close()
+        self._output.close()

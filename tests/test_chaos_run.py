@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from assess import _proc
 from assess.chaos.ingest import parse_journal
 from assess.chaos.runner import bundled_experiments, requirements, run_chaos, run_one
 from assess.chaos.service import ChaosConfigError, WriteSpec, fill_body, load_service_spec, request
@@ -221,6 +222,107 @@ def test_kill_recorded_touches_only_session_leaders(tmp_path: Path) -> None:
         not_a_leader.kill()
         not_a_leader.wait()
     assert kill_recorded(tmp_path / "missing") == 0
+
+
+# --- a service that prints without end -------------------------------------------------------
+
+FLOOD = """
+import runpy, sys, threading, time
+
+def flood():  # about 6 MB/s, without end
+    line = b"flood " * 1000 + b"\\n"
+    while True:
+        for _ in range(10):
+            sys.stdout.buffer.write(line)
+        sys.stdout.flush()
+        time.sleep(0.01)
+
+threading.Thread(target=flood, daemon=True).start()
+sys.argv[0] = "toy.py"
+runpy.run_path("toy.py", run_name="__main__")
+"""
+FLOOD_CONFIG = TOY_CONFIG.replace('"toy.py"', '"flood.py"')
+SMALL_HEAD, SMALL_TAIL = 64 * 1024, 16 * 1024
+"""Log caps patched in for the flood tests, so that a few seconds of output overflow them."""
+
+
+def flood_target(root: Path) -> Path:
+    """The toy service, with a thread printing to its stdout without end."""
+    toy_target(root)
+    (root / "flood.py").write_text(FLOOD, encoding="utf-8")
+    (root / "pyproject.toml").write_text(FLOOD_CONFIG.format(flags="", startup=10), encoding="utf-8")
+    return root
+
+
+def _small_log_caps(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Patch the log caps here and, through a ``sitecustomize`` on PYTHONPATH, in the ``chaos run`` subprocesses."""
+    monkeypatch.setattr(_proc, "MAX_LOG_HEAD_BYTES", SMALL_HEAD)
+    monkeypatch.setattr(_proc, "MAX_LOG_TAIL_BYTES", SMALL_TAIL)
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "sitecustomize.py").write_text(
+        f"import assess._proc as p\np.MAX_LOG_HEAD_BYTES, p.MAX_LOG_TAIL_BYTES = {SMALL_HEAD}, {SMALL_TAIL}\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(site), os.environ.get("PYTHONPATH")])))
+
+
+def _bounded_log(log: Path) -> bool:
+    """Whether ``log`` holds at most the kept head and tail (and the line saying what was left out)."""
+    return log.stat().st_size <= SMALL_HEAD + SMALL_TAIL + 200
+
+
+def _cut(log: Path) -> bool:
+    """Whether ``log`` says it left output out."""
+    return b"bytes of output left out here]" in log.read_bytes()
+
+
+def test_a_flooding_service_has_a_bounded_log(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _small_log_caps(monkeypatch, tmp_path)
+    target = flood_target(tmp_path / "toy")
+    spec = load_service_spec(target)
+    assert spec is not None
+    (tmp_path / "data").mkdir()
+    (tmp_path / "logs").mkdir()
+    session = Session(SessionConfig(spec, str(target), sys.executable, _free_port(), str(tmp_path / "data"),
+                                    str(tmp_path / "logs"), str(tmp_path / "pids")))  # fmt: skip
+    log = tmp_path / "logs" / "service-1.log"
+    session.start()
+    try:
+        assert session.wait_healthy()
+        deadline = time.monotonic() + 20
+        while log.stat().st_size < SMALL_HEAD and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.5)  # about 3 MB more: past the head and the tail
+        assert log.stat().st_size <= SMALL_HEAD, "while it runs, the log holds the head only"
+        assert session.healthy(), "a service whose output is cut is still drained, so it keeps serving"
+    finally:
+        session.stop()
+    assert _bounded_log(log) and _cut(log)
+    assert "flood flood" in session.log_tail()  # once it stopped, the log ends with its last output
+
+
+@pytest.mark.slow
+def test_an_experiment_on_a_flooding_service_completes_with_bounded_logs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _small_log_caps(monkeypatch, tmp_path)
+    target = flood_target(tmp_path / "toy")
+    spec = load_service_spec(target)
+    assert spec is not None
+    run = run_chaos(target, spec, tmp_path / "out", only=["process-crash"], timeout_s=60)
+    assert run.error is None and [(one.name, one.message) for one in run.runs] == [("process-crash", None)]
+    (result,) = _results(run)
+    assert (result.successes, result.inconclusive, result.data_loss) == (1, False, 0), result.outcome_reason
+    logs = sorted((tmp_path / "out").glob("*/logs/service-*.log"))
+    # The smoke test's start, the experiment's and the restart after the kill.
+    assert [log.relative_to(tmp_path / "out").as_posix() for log in logs] == [
+        "process-crash-1/logs/service-1.log", "process-crash-1/logs/service-2.log", "smoke-test/logs/service-1.log",
+    ]  # fmt: skip
+    assert all(_bounded_log(log) for log in logs), [log.stat().st_size for log in logs]
+    assert all(_cut(log) for log in logs[:2])  # the experiment's services printed well past the caps
+    for pids in (tmp_path / "out").glob("*/pids"):
+        assert all(_gone(int(pid)) for pid in pids.read_text().split())
 
 
 # --- real chaos runs --------------------------------------------------------------------------

@@ -88,13 +88,13 @@ def smoke_test(spec: ServiceSpec, target: Path, python: str, work: Path) -> str 
         if session.wait_healthy():
             return None
         state = "exited" if not session.alive() else f"was not healthy within {spec.startup_timeout_s:g} s"
-        last = session.log_tail().splitlines()
-        output = f"; its last output: {' | '.join(last)}" if last else "; it printed nothing"
-        return f"the service ({' '.join(session.config.command())}) {state} at GET {spec.health}{output}"
     except OSError as err:
         return f"the service could not be started: {err}"
     finally:
         session.stop()
+    last = session.log_tail().splitlines()  # once stopped: its log then ends with what it printed last
+    output = f"; its last output: {' | '.join(last)}" if last else "; it printed nothing"
+    return f"the service ({' '.join(session.config.command())}) {state} at GET {spec.health}{output}"
 
 
 def run_one(

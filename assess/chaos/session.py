@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from assess._proc import tail
+from assess._proc import BoundedOutput, start_logged, tail
 from assess.chaos.service import DEPENDENCY_PATH, HOST, ServiceSpec, request
 
 SESSION_ENV = "ASSESS_CHAOS_SESSION"
@@ -89,6 +89,8 @@ class Session:
     terminations: list[dict[str, Any]] = field(default_factory=list)
     extras: dict[str, Any] = field(default_factory=dict)
     """Per-experiment objects (the fault proxy)."""
+    _output: BoundedOutput | None = field(default=None, repr=False)
+    """The running service's output, copied to its log until the service has ended."""
 
     @property
     def port(self) -> int:
@@ -101,22 +103,25 @@ class Session:
     # --- process control ----------------------------------------------------------------------
 
     def start(self) -> int:
-        """Start the service in its own session, output to ``service-N.log``; returns its pid."""
+        """Start the service in its own session, output to ``service-N.log`` (bounded: see
+        :class:`assess._proc.BoundedOutput`); returns its pid. Raises OSError when it cannot be started."""
+        self._end_output()  # the previous start's: that process is gone (stopped, killed, or it exited)
         self.starts += 1
-        log_path = Path(self.config.log_dir) / f"service-{self.starts}.log"
-        with log_path.open("wb") as log:
-            self.proc = subprocess.Popen(  # the target's own command, from its config
-                [sys.executable, "-c", _EXEC_SHIM, *self.config.command()],
-                cwd=self.config.target,
-                env=self.config.environment(),
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+        self.proc, self._output = start_logged(  # the target's own command, from its config
+            [sys.executable, "-c", _EXEC_SHIM, *self.config.command()],
+            cwd=self.config.target,
+            env=self.config.environment(),
+            stdin=subprocess.DEVNULL,
+            log_path=Path(self.config.log_dir) / f"service-{self.starts}.log",
+        )
         with Path(self.config.pids_file).open("a", encoding="utf-8") as pids:
             pids.write(f"{self.proc.pid}\n")
         return self.proc.pid
+
+    def _end_output(self) -> None:
+        if self._output is not None:
+            self._output.close()
+            self._output = None
 
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
@@ -165,6 +170,7 @@ class Session:
                 self.wait_exit(5.0)
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.proc.pid, signal.SIGKILL)  # children the service left behind
+        self._end_output()
 
     def log_tail(self, lines: int = 5) -> str:
         """The last lines the service printed (its latest start)."""
