@@ -28,6 +28,7 @@ from assess.collectors.testrun import (
     probe_interpreter,
     pytest_args,
     snapshot,
+    snapshot_note,
     suite_env,
 )
 from assess.config import load_target_config
@@ -152,8 +153,9 @@ def _has_data(data_file: Path) -> bool:
 
 def run_suite(
     ctx: CollectContext, interp: Interpreter, command: TestCommand, source: set[str]
-) -> tuple[TestRun, Path | None]:
-    """Run the suite (under coverage when the interpreter has it). Returns (run, data file or None)."""
+) -> tuple[TestRun, Path | None, str | None]:
+    """Run the suite (under coverage when the interpreter has it). Returns (run, data file or None, what the
+    search for the run's writes into the target's tree left out, or None: see ``snapshot_note``)."""
     work = ctx.work_dir("coverage")
     data_file = work / ".coverage" if interp.coverage_version else None
     argv = command.argv() + (pytest_args(work / "junit.xml") if command.is_pytest else [])
@@ -173,6 +175,7 @@ def run_suite(
         timeout_s=ctx.params.timeout_s,
         log_path=work / "test-output.log",
     )
+    after = snapshot(ctx.target)
     run = TestRun(
         command=tuple(cmd),
         cwd=str(ctx.target),
@@ -183,9 +186,9 @@ def run_suite(
         duration_s=round(result.duration_s, 3),
         output_log=(work / "test-output.log").relative_to(ctx.run_dir).as_posix(),
         output_tail=tail(work / "test-output.log", 30),
-        tree_changes=tuple(changes(before, snapshot(ctx.target))[:50]),
+        tree_changes=tuple(changes(before, after)[:50]),
     )
-    return run, data_file if data_file and _has_data(data_file) else None
+    return run, data_file if data_file and _has_data(data_file) else None, snapshot_note(before, after)
 
 
 def _versions(interp: Interpreter) -> dict[str, str]:
@@ -210,9 +213,10 @@ def collect_from_run(ctx: CollectContext) -> CoverageEvidence:
     except TestSetupError as err:
         return CoverageEvidence(status=Status.ERROR, reason=str(err))
     source = source_files(ctx.target)
-    run, data_file = run_suite(ctx, interp, command, source)
+    run, data_file, tree_note = run_suite(ctx, interp, command, source)
     status, reason = _run_problem(run, command)
     warnings = [f"the test run changed the target's tree: {', '.join(run.tree_changes[:5])}"] * bool(run.tree_changes)
+    warnings += [tree_note] if tree_note else []
     if run.exit_code == 1:
         warnings.append("some tests failed; coverage is of the run as it happened")
     if interp.coverage_version is None:

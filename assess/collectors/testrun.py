@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import shlex
 import subprocess
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+
+from assess.collectors.listing import EXCLUDED_DIRS, WALK_ONLY_EXCLUDED_DIRS
 
 VENV_DIRS = (".venv", "venv")
 
@@ -136,24 +140,120 @@ def suite_env(interpreter: Path) -> dict[str, str]:
     return env
 
 
-def snapshot(target: Path) -> dict[str, tuple[int, int]]:
-    """(size, mtime) of every file under ``target`` except inside ``.git``; cheap change detection."""
-    found: dict[str, tuple[int, int]] = {}
-    for root, dirs, files in os.walk(target):
-        dirs[:] = [d for d in dirs if d != ".git"]
-        for name in files:
-            path = Path(root) / name
-            try:
-                st = path.lstat()
-            except OSError:
-                continue
-            found[path.relative_to(target).as_posix()] = (st.st_size, st.st_mtime_ns)
-    return found
+MAX_SNAPSHOT_ENTRIES = 200_000
+"""The most files and folders one snapshot looks at (as many as the listing keeps files)."""
+
+_NOT_WALKED = EXCLUDED_DIRS | WALK_ONLY_EXCLUDED_DIRS
+"""Folders the listing never lists (version control, virtualenvs, caches, dependencies, build output): not the
+target's own files, and often most of its tree."""
+
+WalkKey = tuple[tuple[int, str], ...]
 
 
-def changes(before: dict[str, tuple[int, int]], after: dict[str, tuple[int, int]]) -> list[str]:
-    """Human-readable list of files created, changed or deleted between two snapshots."""
-    out = [f"created {p}" for p in sorted(after.keys() - before.keys())]
-    out += [f"deleted {p}" for p in sorted(before.keys() - after.keys())]
-    out += [f"changed {p}" for p in sorted(before.keys() & after.keys()) if before[p] != after[p]]
+@dataclass(frozen=True)
+class TreeSnapshot:
+    """The files under a target with their (size, modification time in ns), for cheap change detection."""
+
+    files: Mapping[str, tuple[int, int]]
+    """Relative path (forward slashes) -> (size, mtime in ns), of each file the walk reached."""
+    limit: int = MAX_SNAPSHOT_ENTRIES
+    stopped_at: str | None = None
+    """The folder (relative, ``.`` for the target) where the walk stopped, having met ``limit``: neither it
+    nor what comes after it in the walk's order (see :func:`walk_key`) was looked at. None: the walk ended."""
+
+
+def walk_key(rel: str) -> WalkKey:
+    """Where the file ``rel`` comes in :func:`snapshot`'s walk, comparable with other keys.
+
+    The walk takes a folder's files by name, then each of its subfolders by name, whole. A folder's own
+    key (``walk_key(folder + "/")[:-1]``) comes after every file walked before it and before all it holds.
+    """
+    *folders, name = rel.split("/")
+    return (*((1, folder) for folder in folders), (0, name))
+
+
+def _folder_key(folder: str) -> WalkKey:
+    return () if folder == "." else walk_key(folder + "/")[:-1]
+
+
+def _entries(folder: Path, budget: int) -> list[os.DirEntry[str]] | None:
+    """The entries of ``folder`` sorted by name; None when there are more than ``budget``. An unreadable
+    folder has none."""
+    try:
+        with os.scandir(folder) as scan:
+            entries = list(itertools.islice(scan, budget + 1))
+    except OSError:
+        return []
+    return None if len(entries) > budget else sorted(entries, key=lambda entry: entry.name)
+
+
+def snapshot(target: Path, limit: int = MAX_SNAPSHOT_ENTRIES) -> TreeSnapshot:
+    """The files under ``target`` with their (size, mtime), symlinks not followed, the folders the listing
+    never lists (``.git``, ``.venv``, ``node_modules`` ...) not entered.
+
+    At most ``limit`` files and folders are looked at: a folder that would take the count past it is not
+    read, the walk stops there, and the snapshot says where (``stopped_at``). Files that vanish during the
+    walk and unreadable folders are passed over; no OSError is raised.
+    """
+    files: dict[str, tuple[int, int]] = {}
+    pending, budget = [""], limit
+    while pending:
+        prefix = pending.pop()
+        entries = _entries(target / prefix, budget)
+        if entries is None:
+            return TreeSnapshot(files, limit, prefix.rstrip("/") or ".")
+        budget -= len(entries)
+        folders = _record_files(prefix, entries, files)
+        pending.extend(reversed([prefix + name + "/" for name in folders if name not in _NOT_WALKED]))
+    return TreeSnapshot(files, limit)
+
+
+def _record_files(prefix: str, entries: list[os.DirEntry[str]], files: dict[str, tuple[int, int]]) -> list[str]:
+    """Add the (size, mtime) of each entry that is not a folder to ``files``; returns the folders' names."""
+    folders: list[str] = []
+    for entry in entries:
+        if entry.is_dir(follow_symlinks=False):
+            folders.append(entry.name)
+            continue
+        try:
+            st = entry.stat(follow_symlinks=False)
+        except OSError:
+            continue  # gone since the folder was read
+        files[prefix + entry.name] = (st.st_size, st.st_mtime_ns)
+    return folders
+
+
+def _comparable(snap: TreeSnapshot, stops: list[str]) -> dict[str, tuple[int, int]]:
+    """The files of ``snap`` that come before the earliest of ``stops`` in the walk (all when none)."""
+    if not stops:
+        return dict(snap.files)
+    horizon = min(_folder_key(stop) for stop in stops)
+    return {rel: stat for rel, stat in snap.files.items() if walk_key(rel) < horizon}
+
+
+def changes(before: TreeSnapshot, after: TreeSnapshot) -> list[str]:
+    """Human-readable list of files created, changed or deleted between two snapshots.
+
+    When a walk stopped at its bound, only the files both walks reached are compared (see
+    :func:`snapshot_note`), so a file past the bound is never reported as created or deleted.
+    """
+    stops = [s.stopped_at for s in (before, after) if s.stopped_at is not None]
+    old, new = _comparable(before, stops), _comparable(after, stops)
+    out = [f"created {p}" for p in sorted(new.keys() - old.keys())]
+    out += [f"deleted {p}" for p in sorted(old.keys() - new.keys())]
+    out += [f"changed {p}" for p in sorted(old.keys() & new.keys()) if old[p] != new[p]]
     return out
+
+
+def snapshot_note(before: TreeSnapshot, after: TreeSnapshot) -> str | None:
+    """What :func:`changes` could not compare, in words for the evidence; None when it compared every file."""
+    stops = [s.stopped_at for s in (before, after) if s.stopped_at is not None]
+    if not stops:
+        return None
+    where = min(stops, key=_folder_key)
+    if where == ".":
+        return f"the target's top folder has more than {before.limit} entries: writes into its tree were not looked for"
+    return (
+        f"the target has more than {before.limit} files and folders (besides those the listing leaves out): writes "
+        f"into its tree were looked for only before {where}/ (walking by name, a folder's files before its subfolders)"
+    )
