@@ -405,3 +405,18 @@ def test_a_record_read_back_from_its_groups_is_the_record(tmp_path: Path) -> Non
         lines = record_lines(record).split("\n")
         assert len(lines) == len(GROUPS)
         assert FileAnalysis.model_validate_json(join_groups(lines)) == record
+
+
+def test_each_collector_part_reads_its_fields_as_a_full_read_does(tmp_path: Path) -> None:
+    from assess.static.run import PARTS, StaticAnalysis
+
+    root = _repo(tmp_path / "repo", 3)
+    static = shared_analysis(_ctx(root, tmp_path / "run"))
+    full = list(static.records())
+    assert any(r.scan and r.scan.sites for r in full)
+    for part, groups in PARTS.items():
+        fields = {name for g in groups for name in GROUPS[g]}
+        read = list(StaticAnalysis(static.folder, static.summary).records(part))
+        assert [r.model_dump(include=fields) for r in read] == [r.model_dump(include=fields) for r in full], part
+        assert read == [r.model_copy(update={k: FileAnalysis.model_fields[k].default for k in
+                                             set(FileAnalysis.model_fields) - fields}) for r in full], part  # fmt: skip

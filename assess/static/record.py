@@ -42,6 +42,8 @@ run's stream and in the cache), so that a collector parses only the groups it re
 two, the complexity collector the first and third, the patterns collector the first and last. Every field is
 in exactly one group."""
 GROUP_FIELDS = tuple(frozenset(group) for group in GROUPS)
+SCAN_GROUP = 3
+"""The group of the patterns scan, read by :func:`assess.model.patterns.read_scan` (last in a part's groups)."""
 LINES = len(GROUPS)
 """Lines per record."""
 

@@ -21,9 +21,10 @@ from assess._files import atomic_write_text
 from assess.collectors import CollectContext
 from assess.collectors.listing import Listing, list_files
 from assess.model import Model
+from assess.model.patterns import read_scan
 from assess.static.cache import Cache, entry_key
 from assess.static.pool import analyse_paths, default_jobs
-from assess.static.record import LINES, FileAnalysis, join_groups, record_lines
+from assess.static.record import LINES, SCAN_GROUP, FileAnalysis, join_groups, record_lines
 from assess.static.worker import OPTIONS, crashed_record, digest_of, read_file
 
 FOLDER = "static"
@@ -69,7 +70,11 @@ class StaticAnalysis:
         groups = PARTS.get(part or "", range(LINES))
         with (self.folder / "files.jsonl").open(encoding="utf-8") as fh:
             for lines in zip(*[fh] * LINES, strict=True):  # a record's lines, one group per line
-                yield FileAnalysis.model_validate_json(join_groups([lines[g] for g in groups]))
+                if groups[-1] != SCAN_GROUP:
+                    yield FileAnalysis.model_validate_json(join_groups([lines[g] for g in groups]))
+                    continue
+                record = FileAnalysis.model_validate_json(join_groups([lines[g] for g in groups[:-1]]))
+                yield record.model_copy(update=read_scan(lines[SCAN_GROUP]))
 
 
 def analyse(
