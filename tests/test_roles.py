@@ -12,7 +12,17 @@ ROLE_CASES = [
     ("src/app/index.ts", b"export const a = 1;\n", Role.SOURCE, "TypeScript"),
     ("tests/test_core.py", b"", Role.TEST, "Python"),
     ("pkg/core_test.py", b"", Role.TEST, "Python"),
-    ("app/tests.py", b"", Role.TEST, "Python"),  # Django's convention
+    ("app/tests.py", b"from django.test import TestCase\n\n# Create your tests here.\n", Role.TEST, "Python"),  # Django
+    ("pkg/tests.py", b'"""Tests."""\nimport unittest\n', Role.TEST, "Python"),
+    ("lib/tests.py", b"def test_x():\n    assert f() == 1\n", Role.TEST, "Python"),
+    # Jinja's template tests: a module of the package, imported by it, named like Django's test modules
+    (
+        "src/jinja2/tests.py",
+        b'"""Built-in template tests."""\nimport operator\n\ndef test_odd(value):\n    return value % 2 == 1\n',
+        Role.SOURCE,
+        "Python",
+    ),
+    ("tests/tests.py", b"import operator\n", Role.TEST_SUPPORT, "Python"),  # inside tests/: support, at least
     ("web/src/button.test.tsx", b"", Role.TEST, "TypeScript"),
     ("web/src/__tests__/button.js", b"", Role.TEST, "JavaScript"),
     ("server/handler_test.go", b"", Role.TEST, "Go"),

@@ -43,6 +43,15 @@ TEST_FILE_GLOBS = (
     "*_test.rb",
 )
 TEST_SUPPORT_NAMES = frozenset({"conftest.py"})
+AMBIGUOUS_TEST_NAMES = frozenset({"tests.py"})
+"""Names that are a test module by convention (Django's) but also an ordinary module's name (Jinja's
+``jinja2/tests.py`` holds its template tests, imported by the package). A file so named is a test only if
+its head shows a test framework or an assert (:data:`TEST_MODULE_MARKERS`)."""
+TEST_MODULE_MARKERS = re.compile(
+    rb"^[ \t]*(?:import|from)[ \t]+(?:unittest|pytest|nose2?|django\.test|hypothesis|doctest|testtools)\b"
+    rb"|\bTestCase\b|^[ \t]*assert\b",
+    re.MULTILINE,
+)
 
 GENERATED_GLOBS = (
     "*_pb2.py",
@@ -278,11 +287,6 @@ def _match(name: str, globs: tuple[str, ...]) -> str | None:
     return next((g for g in globs if fnmatch.fnmatchcase(name, g)), None)
 
 
-def is_test_path(rel: str) -> bool:
-    """Whether ``rel`` names a test file by the test rule (name pattern), whatever its folder."""
-    return _match(PurePosixPath(rel).name, TEST_FILE_GLOBS) is not None
-
-
 def classify(rel: str, head: bytes) -> Classified:
     """Role of the file at relative path ``rel``, whose first bytes are ``head``."""
     path = PurePosixPath(rel)
@@ -296,7 +300,7 @@ def classify(rel: str, head: bytes) -> Classified:
         return Classified(Role.BINARY, "contains NUL bytes", None)
     if glob := _match(name, GENERATED_GLOBS):
         return Classified(Role.GENERATED, f"name matches {glob}", lang)
-    if testish := _test_role(name, dirs, lang):
+    if testish := _test_role(name, dirs, lang, head):
         return testish
     if doc_dir := next((d for d in dirs if d.lower() in DOC_DIRS), None):
         return Classified(Role.DOCS, f"inside {doc_dir}/", lang)
@@ -315,7 +319,8 @@ def classify(rel: str, head: bytes) -> Classified:
     if suffix == ".pyi":
         return Classified(Role.OTHER, "type stub (.pyi): declarations, not code", lang)
     if lang in CODE_LANGUAGES:
-        return Classified(Role.SOURCE, f"{lang} code", lang)
+        why = f", named {name} but with no test framework or assert in its head" if name in AMBIGUOUS_TEST_NAMES else ""
+        return Classified(Role.SOURCE, f"{lang} code{why}", lang)
     return Classified(Role.OTHER, "no rule matched", lang)
 
 
@@ -331,8 +336,10 @@ def _minified(head: bytes) -> int:
     return longest if longest >= MINIFIED_LINE and longest * 2 >= len(head) else 0
 
 
-def _test_role(name: str, dirs: tuple[str, ...], lang: str | None) -> Classified | None:
-    if glob := _match(name, TEST_FILE_GLOBS):
+def _test_role(name: str, dirs: tuple[str, ...], lang: str | None, head: bytes) -> Classified | None:
+    if (glob := _match(name, TEST_FILE_GLOBS)) and (
+        glob not in AMBIGUOUS_TEST_NAMES or TEST_MODULE_MARKERS.search(head)
+    ):
         return Classified(Role.TEST, f"name matches {glob}", lang)
     if "__tests__" in dirs and lang in CODE_LANGUAGES:
         return Classified(Role.TEST, "code inside __tests__/", lang)
