@@ -12,8 +12,9 @@ from assess.collectors.patterns import scan
 from assess.model import Status
 from assess.model.patterns import PatternsData, PatternsEvidence
 from assess.patterns.security import env_value, secret_kind
+from assess.patterns.security_bandit import BanditSite
 from assess.probes import run_probes
-from assess.probes.security import looks_secret, secret_key, token_like, words
+from assess.probes.security import key_material, looks_secret, says_secret, secret_key, token_like, words
 
 from .conftest import write_files
 
@@ -269,6 +270,146 @@ PYTHON_CASES = [
 ]
 
 
+SECRET = "security.hardcoded-secret"
+
+HARDCODED_SECRET_CASES = [
+    (
+        "compared-with-a-weak-name-words",  # Jinja2's lexer, parser and compiler
+        """
+        def lex(token, token_type, pass_arg, tokens):
+            if token == "keyword":
+                return 1
+            elif token == "#bygroup":
+                return 2
+            if token_type == "dot" or token_type == "lbracket":
+                return 3
+            if pass_arg == "environment":
+                return 4
+            if token.type == "name:end" or token == "COLLATE" or token == "hunter2":
+                return 5
+        """,
+        set(),
+    ),
+    (
+        "compared-with-a-weak-name-key-material",
+        """
+        def check(token, api_token):
+            if token == "ghp_16C7e42F292c6912E7710c838347Ae178B4a":
+                return 1
+            if api_token != "AKIAIOSFODNN7EXAMPLE":
+                return 2
+        """,
+        {(SECRET, 2), (SECRET, 4)},
+    ),
+    (
+        "compared-with-a-strong-name",
+        """
+        class Login:
+            def check(self, password, user):
+                if password == "hunter2":
+                    return 1
+                if self.password != "P@ssw0rd":
+                    return 2
+                if user.passwd == "s3cr3t!":
+                    return 3
+                if password == "":
+                    return 4
+        """,
+        {(SECRET, 3), (SECRET, 5), (SECRET, 7)},
+    ),
+    (
+        "assigned",
+        """
+        DB_PASSWORD = "hunter2"
+        SECRET_KEY = "changeme-please"
+        GITHUB_TOKEN = "ghp_16C7e42F292c6912E7710c838347Ae178B4a"
+        ADMIN_TOKEN = "s3cr3t-admin-token"
+        SECRET_KEY_INSECURE_PREFIX = "django-insecure-"
+        reset_url_token = "set-password"
+        INTERNAL_RESET_SESSION_TOKEN = "_password_reset_token"
+        token_source = "POST"
+        PASSWORD_FIELD = "password"
+        """,
+        {(SECRET, 1), (SECRET, 2), (SECRET, 3), (SECRET, 4)},
+    ),
+    (
+        "keyword-arguments",
+        """
+        def setup(connect, render, form):
+            connect(user="svc", password="letmein-42")
+            connect(
+                host="db",
+                password="tiger-42",
+            )
+            render(token_type="lbracket")
+            connect(access_token="ya29.a0AfH6SMBx3k9")
+            form(token="keyword", pass_arg="environment")
+        """,
+        {(SECRET, 2), (SECRET, 5), (SECRET, 8)},
+    ),
+    (
+        "dict-keys",
+        """
+        SETTINGS = {
+            "password": "hunter2",
+            "token": "keyword",
+            "pass": "skips",
+            "api_token": "sk_live_51Hx9Qz2eZvKYlo2C",
+            "token_type": "bearer-v2",
+        }
+        """,
+        {(SECRET, 2), (SECRET, 5)},
+    ),
+    (
+        "function-defaults",
+        """
+        def connect(user, password="admin1234"):
+            pass
+
+        def validate(user, password_field_name="password2"):
+            pass
+
+        def lex(source, token="keyword"):
+            pass
+
+        def auth(user, token="ghp_16C7e42F292c6912E7710c838347Ae178B4a"):
+            pass
+        """,
+        {(SECRET, 1), (SECRET, 10)},
+    ),
+]
+
+
+def test_password_sites_name_what_the_literal_meets(tmp_path: Path) -> None:
+    """B105 in a comparison records the other operand; B106 and B107 the keyword and parameter given the literal."""
+    write_files(tmp_path, {"app/m.py": """
+        def f(t, password="admin1234"):
+            if t.token_type == "lbracket":
+                connect(
+                    password="tiger-42",
+                )
+        TOKEN = "abc-1234"
+        """})  # fmt: skip
+    data, _ = scan(tmp_path)
+    sites = {(s.test_id, s.line, s.flows_into, s.compared_with) for s in data.of(BanditSite)}
+    assert sites == {
+        ("B107", 1, ("password",), ()),
+        ("B105", 2, (), ("token_type",)),
+        ("B106", 4, ("password",), ()),
+        ("B105", 6, ("TOKEN",), ()),
+    }
+    old = next(s for s in data.of(BanditSite) if s.line == 2).model_dump(exclude={"compared_with"})
+    assert BanditSite.model_validate(old).compared_with == ()  # evidence written before the field still reads
+
+
+@pytest.mark.parametrize(
+    ("name", "source", "expected"), HARDCODED_SECRET_CASES, ids=[c[0] for c in HARDCODED_SECRET_CASES]
+)
+def test_hardcoded_secret(tmp_path: Path, name: str, source: str, expected: set[tuple[str, int]]) -> None:
+    found = found_in(tmp_path, "app/module.py", source)
+    assert {f for f in found if f[0] == SECRET} == expected
+
+
 @pytest.mark.parametrize(("name", "source", "expected"), PYTHON_CASES, ids=[c[0] for c in PYTHON_CASES])
 def test_python(tmp_path: Path, name: str, source: str, expected: set[tuple[str, int]]) -> None:
     assert found_in(tmp_path, "app/module.py", source) == expected
@@ -485,11 +626,47 @@ def test_secret_kind(rel: str, head: bytes, what: str | None) -> None:
         ("bearer", False), ("X-Api-Token", False), ("Authorization-Token", False), ("access_token", False),
         ("https://auth.example.com/token", False), ("postgres://u:pw@db/app", True), ("${TOKEN}", False),
         ("<your token>", False), ("your-api-key", False), ("xxxxxxxx", False), ("/run/secrets/x", False),
-        ("Enter password:", False), ("true", False), ("paste-token-here", False),
+        ("Enter password:", False), ("true", False), ("paste-token-here", False), (":****", False),
     ],
 )  # fmt: skip
 def test_looks_secret(value: str, secret: bool) -> None:
     assert looks_secret(value) is secret
+
+
+@pytest.mark.parametrize(
+    ("value", "material"),
+    [
+        # words that name things: lexer token types, field names, prefixes, header values
+        ("keyword", False), ("environment", False), ("lbracket", False), ("#bygroup", False), ("name:end", False),
+        ("COLLATE", False), ("NOTPROVIDED", False), ("_password_reset_token", False), ("django-insecure-", False),
+        ("getElementById", False), ("HTTPServer", False), ("text/html", False), ("@import", False),
+        ("sha256", False), ("password2", False), ("hunter2", False), ("letmein-42", False), ("Winter2024!", False),
+        ("abcdefghijklmnopqrstuvwxyz0123456789", False), ("pässwört", False), ("", False),
+        ("[-!#$%&'*+.^_`|~0-9a-zA-Z]+", False), (r"[A-Z]\w*", False), (r"(?:u8|u|U|L)?R", False),
+        # key material: digits inside letters, a symbol inside, case mixed within a word, long random letters
+        ("s3cr3t!", True), ("P@ssw0rd", True), ("AKIAIOSFODNN7EXAMPLE", True), ("s3cr3t-admin-token", True),
+        ("ghp_16C7e42F292c6912E7710c838347Ae178B4a", True), ("sk_live_51Hx9Qz2eZvKYlo2C", True),
+        ("123e4567-e89b-12d3-a456-426614174000", True), ("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln", True),
+        ("qWeRtY", True), ("AbCdEfGhIjKlMnOpQrStUvWx", True),
+    ],
+)  # fmt: skip
+def test_key_material(value: str, material: bool) -> None:
+    assert key_material(value) is material
+
+
+@pytest.mark.parametrize(
+    ("name", "secret"),
+    [
+        ("password", True), ("DB_PASSWORD", True), ("password2", True), ("passwd", True), ("pwd", True),
+        ("passphrase", True), ("client_secret", True), ("credentials", True), ("apikey", True), ("apiKey", True),
+        ("SECRET_KEY", True), ("private_key", True), ("AccessKey", True),
+        ("token", False), ("token_type", False), ("api_token", False), ("pass_arg", False), ("pass", False),
+        ("key", False), ("cache_key", False), ("kind", False), ("password_field_name", False),
+        ("SECRET_KEY_INSECURE_PREFIX", False), ("PASSWORD_HEADER", False), ("", False),
+    ],
+)  # fmt: skip
+def test_says_secret(name: str, secret: bool) -> None:
+    assert says_secret(name) is secret
 
 
 @pytest.mark.parametrize(

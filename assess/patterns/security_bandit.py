@@ -7,9 +7,10 @@ only (tests are left out: fixtures and asserts there are not the product's secur
 with bandit's test id, severity, confidence and text; which of them become findings is the
 probe's decision (``assess/probes/security.py``, documented in ``assess/rules/security.toml``).
 
-Two facts are added for the probes, because bandit flags too much for them to be claims as is:
-the literal of a hard-coded password (B105-B107), and for ``random`` calls (B311) and those literals
-the names the value flows into (assignment target, keyword, dict key, or the function that returns it).
+Facts are added for the probes, because bandit flags too much for them to be claims as is: the
+literal of a hard-coded password (B105-B107); for ``random`` calls (B311) and those literals the names
+the value flows into (assignment target, keyword, dict key, parameter, or the function that returns it);
+and for a literal in a comparison (B105), the names it is compared with.
 """
 
 from __future__ import annotations
@@ -57,7 +58,10 @@ class BanditSite(Site):
     """For hard-coded passwords (B105-B107): the string literal bandit saw."""
     flows_into: tuple[str, ...] = ()
     """For ``random`` calls (B311) and password literals (B105-B107): names the value is given to (variable,
-    keyword, dict key, returning function)."""
+    keyword, dict key, parameter whose default it is, returning function)."""
+    compared_with: tuple[str, ...] = ()
+    """For a password literal in a comparison (B105): the names of the other operands, the last attribute
+    for an attribute (``token`` in ``token == "keyword"``, ``password`` in ``self.password != "x"``)."""
 
 
 @contextmanager
@@ -141,8 +145,10 @@ def _site(rel: str, parsed: PythonFile | None, issue: Any) -> BanditSite:
     if test_id in PASSWORD_TESTS and (m := _PASSWORD_TEXT.match(str(issue.text))):
         literal = m.group(1)
     node = _node_at(parsed, line, int(issue.col_offset or 0)) if parsed else None
-    named = test_id == RANDOM_TEST or test_id in PASSWORD_TESTS
-    flows = _flows_into(parsed, node) if parsed and node is not None and named else ()
+    flows = _flows_into(parsed, node) if parsed and node is not None and test_id == RANDOM_TEST else ()
+    compared: tuple[str, ...] = ()
+    if parsed and test_id in PASSWORD_TESTS:
+        flows, compared = _password_names(parsed, node, test_id, line, literal)
     cwe = getattr(getattr(issue, "cwe", None), "id", None)
     return BanditSite(
         path=rel, line=line, end_line=end, language="Python",
@@ -150,7 +156,7 @@ def _site(rel: str, parsed: PythonFile | None, issue: Any) -> BanditSite:
         function=parsed.qualname(node) if parsed and node is not None else None,
         test_id=test_id, test_name=str(issue.test), severity=str(issue.severity), confidence=str(issue.confidence),
         text=str(issue.text), cwe=cwe if isinstance(cwe, int) and cwe > 0 else None, literal=literal,
-        flows_into=flows,
+        flows_into=flows, compared_with=compared,
     )  # fmt: skip
 
 
@@ -202,6 +208,54 @@ def _flows_into(parsed: PythonFile, node: ast.AST) -> tuple[str, ...]:
             return ()
         child = parent
     return ()
+
+
+def _password_names(
+    parsed: PythonFile, node: ast.AST | None, test_id: str, line: int, literal: str | None
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Where a hard-coded password literal goes: (the names it flows into, the names it is compared with).
+
+    Bandit points B106 at the call (the line of the literal but the column of the call, so on a call
+    over several lines the node there is not the call) and B107 at the function: their names are the
+    keywords and parameters given the literal. B105 points at the literal (at the key, in a dict).
+    """
+    if literal is None:
+        return (), ()
+    if test_id == "B106":
+        return _keywords_given(parsed, line, literal), ()
+    if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
+        return _defaults_given(node.args, literal), ()
+    if node is None:
+        return (), ()
+    return _flows_into(parsed, node), _compared_with(parsed, node)
+
+
+def _keywords_given(parsed: PythonFile, line: int, literal: str) -> tuple[str, ...]:
+    """The keyword arguments given the string ``literal`` written on ``line``."""
+    return tuple(dict.fromkeys(
+        kw.arg for kw in parsed.of_type(ast.keyword)
+        if kw.arg and isinstance(kw.value, ast.Constant) and kw.value.value == literal and kw.value.lineno == line
+    ))  # fmt: skip
+
+
+def _defaults_given(args: ast.arguments, literal: str) -> tuple[str, ...]:
+    """The parameters whose default is the string ``literal``."""
+    positional = [*args.posonlyargs, *args.args]
+    pairs = [*zip(positional[len(positional) - len(args.defaults) :], args.defaults, strict=True),
+             *zip(args.kwonlyargs, args.kw_defaults, strict=True)]  # fmt: skip
+    return tuple(arg.arg for arg, default in pairs if isinstance(default, ast.Constant) and default.value == literal)
+
+
+def _compared_with(parsed: PythonFile, node: ast.AST) -> tuple[str, ...]:
+    """When ``node`` is an operand of a comparison: the names of the others (an attribute's last part)."""
+    compare = parsed.parents.get(node)
+    if not isinstance(compare, ast.Compare):
+        return ()
+    names: list[str] = []
+    for operand in (compare.left, *compare.comparators):
+        if operand is not node and isinstance(operand, ast.Name | ast.Attribute):
+            names.append(operand.id if isinstance(operand, ast.Name) else operand.attr)
+    return tuple(dict.fromkeys(names))
 
 
 def _target_names(stmt: ast.Assign | ast.AnnAssign | ast.AugAssign | ast.NamedExpr) -> tuple[str, ...]:

@@ -8,7 +8,10 @@ Which bandit tests become which rule, and why some never do, is written in
 
 from __future__ import annotations
 
+import itertools
+import math
 import re
+from collections import Counter
 from collections.abc import Iterable, Iterator
 
 from assess.model import Role
@@ -58,8 +61,23 @@ STORAGE_WORDS = frozenset({"token", "tokens", "jwt", "auth", "session", "access"
                            "credentials", "password", "secret", "apikey", "sid"})  # fmt: skip
 SECRET_KEY_WORDS = frozenset({"password", "passwd", "pwd", "secret", "token", "key", "apikey", "credential",
                               "credentials", "passphrase"})  # fmt: skip
+SECRET_NAME_WORDS = (SECRET_KEY_WORDS | {"secrets", "passwords"}) - {"token", "key"}
+"""Last words of a name that holds a password or secret (``db_password``, ``client_secret``, ``apikey``).
+``token`` and ``key`` are not among them: lexer tokens, dict keys and cache keys are named so as often."""
+KEY_QUALIFIERS = frozenset({"api", "access", "private", "secret", "signing", "encryption"})
+"""Words before a last ``key`` that make it a secret key: api_key, accessKey, private_key, SECRET_KEY."""
 NOT_SECRET_VALUES = frozenset({"bearer", "basic", "token", "password", "secret", "none", "null", "true", "false",
                                "yes", "no", "on", "off"})  # fmt: skip
+_NAME_SEPARATORS = re.compile(r"[\s_\-.#:/]+")
+_SIGILS = re.compile(r"^[^A-Za-z0-9]+|[^A-Za-z0-9]+$")
+_NAME_PART = re.compile(r"\d+|(?:[a-z]+|[A-Z][a-z]+|[A-Z]+(?![a-z]))(?:[A-Z][a-z]+|[A-Z]{2,}(?![a-z]))*\d*")
+"""A number, or words in lower, UPPER, Capitalised or camelCase (humps of two letters or more), then a number."""
+_REGEX = re.compile(r"\\[wdsbWDSB]|\[\^?[^\]]+\]|\(\?[:=!<P]")
+"""A regular expression's escapes, character classes and groups: ``\\w``, ``[a-z]+``, ``(?:``."""
+RANDOM_RUN = 20
+RANDOM_BITS = 4.2
+"""A part this long with this many bits per character is random letters, not words: names of 20 to 30
+letters measure 3.5 to 4.1 bits, 24 random letters 4.2 (the median; 3.9 for the lowest twentieth)."""
 _EXAMPLE_ENV = re.compile(r"(example|sample|template|dist|defaults?)(\.env)?$", re.IGNORECASE)
 
 
@@ -82,13 +100,61 @@ def looks_secret(value: str) -> bool:
     v = value.strip()
     if len(v) < 4 or re.search(r"\s", v) or v.lower() in NOT_SECRET_VALUES:
         return False
-    if v.startswith(("$", "/", "./", "~/", "<")) or "{{" in v or re.fullmatch(r"[xX*.\-_#]+", v):
+    if v.startswith(("$", "/", "./", "~/", "<")) or "{{" in v or re.fullmatch(r"[xX*.\-_#:]+", v):
         return False
     if "://" in v:
         return bool(re.search(r"://[^/@\s:]*:[^/@\s]+@", v))  # only with a password inside
     if re.fullmatch(r"X-[\w\-]+|([A-Z][a-z]+-)+[A-Z][a-z]+", v) or re.fullmatch(r"your[_\-].*|.*[_\-]here", v, re.I):
         return False
     return not (re.fullmatch(r"[a-z]+([_.][a-z]+)*", v) and SECRET_KEY_WORDS.intersection(words(v)))
+
+
+def says_secret(name: str) -> bool:
+    """Whether a name says it holds a password or secret: by its last word, a trailing number aside.
+
+    ``db_password``, ``password2``, ``client_secret``, ``apiKey`` and ``SECRET_KEY`` do; ``token``,
+    ``token_type``, ``pass_arg``, ``key``, ``password_field_name`` and ``SECRET_KEY_PREFIX`` (a name,
+    a prefix: the last word says what is held) do not.
+    """
+    ws = words(name)
+    while ws and ws[-1].isdigit():
+        ws.pop()
+    if not ws:
+        return False
+    return ws[-1] in SECRET_NAME_WORDS or (ws[-1] == "key" and len(ws) > 1 and ws[-2] in KEY_QUALIFIERS)
+
+
+def key_material(value: str) -> bool:
+    """Whether a literal looks like a key, token or password itself rather than a word that names something.
+
+    Word-like literals are not: those whose every part between ``_-.#:/`` (sigils at its ends aside:
+    ``#bygroup``, ``@import``, ``Winter2024!``) is a number or words in lower, UPPER, Capitalised or camelCase
+    with at most a trailing number (``keyword``, ``lbracket``, ``name:end``, ``COLLATE``, ``password2``,
+    ``hunter2``). Key material is the rest of printable ASCII: digits inside letters (``s3cr3t``,
+    ``AKIA...7EXAMPLE``, hex, ``ghp_...``), a symbol inside (``P@ssw0rd``), case mixed within a word
+    (``qWeRtY``), or a part of :data:`RANDOM_RUN` characters or more with :data:`RANDOM_BITS` of entropy
+    per character (random letters). A character set (``abc...xyz0123456789``) and a regular expression
+    (``[-!#$%&'*+.^_`|~0-9a-zA-Z]+``, ``[A-Z]\\w*``) are not key material.
+    """
+    v = value.strip()
+    if not (v.isascii() and v.isprintable()) or _character_set(v) or _REGEX.search(v):
+        return False
+    parts = [_SIGILS.sub("", p) for p in _NAME_SEPARATORS.split(v)]
+    return any(p and (not _NAME_PART.fullmatch(p) or _random_letters(p)) for p in parts)
+
+
+def _character_set(value: str) -> bool:
+    """Mostly runs of consecutive characters: an alphabet such as ``ABC...Zabc...z0123456789``."""
+    steps = sum(ord(b) - ord(a) == 1 for a, b in itertools.pairwise(value))
+    return len(value) >= 10 and steps > len(value) // 2
+
+
+def _random_letters(part: str) -> bool:
+    """At least :data:`RANDOM_RUN` characters with at least :data:`RANDOM_BITS` of Shannon entropy each."""
+    if len(part) < RANDOM_RUN:
+        return False
+    counts = Counter(part).values()
+    return -sum(c / len(part) * math.log2(c / len(part)) for c in counts) >= RANDOM_BITS
 
 
 def secret_key(key: str, value: str | None) -> bool:
@@ -102,8 +168,16 @@ def secret_key(key: str, value: str | None) -> bool:
 
 
 def _password_like(site: BanditSite) -> bool:
-    """A literal that could be a credential, not given to a name that is only the word "pass" ({"pass": "skips"})."""
-    return looks_secret(site.literal or "") and not any(words(n) == ["pass"] for n in site.flows_into)
+    """A literal that could be a credential (:func:`looks_secret`) and, unless a name it is given to or compared
+    with says password or secret (:func:`says_secret`), that looks like key material (:func:`key_material`).
+
+    Bandit flags a literal near any name with "token" or "pass" in it: ``token == "keyword"`` in a lexer,
+    ``pass_arg == "environment"``, ``{"pass": "skips"}``. Those names are not enough to call a word a secret.
+    """
+    literal = site.literal or ""
+    if not looks_secret(literal):
+        return False
+    return any(says_secret(n) for n in (*site.compared_with, *site.flows_into)) or key_material(literal)
 
 
 def _source(given: ProbeInput, path: str) -> bool:
