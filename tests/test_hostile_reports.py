@@ -14,14 +14,18 @@ import resource
 import sys
 import threading
 import time
+import tracemalloc
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from assess._json import decoded_size
+from assess.chaos import ingest as chaos_ingest
 from assess.chaos.service import ChaosConfigError, chaos_table
 from assess.cli import EXIT_STAGE_ERRORS, main
+from assess.collectors import coverage_ingest, junit
 from assess.collectors.chaos import collect_chaos_paths
 from assess.collectors.coverage import collect_coverage
 from assess.collectors.coverage_ingest import CoverageReportError, ingest_reports
@@ -255,6 +259,22 @@ def test_cobertura_claiming_a_billion_branches_is_refused_not_expanded(tmp_path:
     assert kind == "error" and "claims 999999999999 branches" in str(message)
 
 
+def test_cobertura_lines_claiming_many_branches_are_counted_not_expanded(tmp_path: Path) -> None:
+    claims = "".join(
+        f'<line number="{n}" hits="1" branch="true" condition-coverage="50% (5000/10000)"/>' for n in range(1, 2001)
+    )
+    text = f'<coverage><packages><package><classes><class filename="a.py"><lines>{claims}</lines></class>'
+    text += "</classes></package></packages></coverage>"
+    tracemalloc.start()
+    try:
+        kind, data = outcome("cobertura", text.encode(), tmp_path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert kind == "ok" and (data.totals.branches, data.totals.covered_branches) == (20_000_000, 10_000_000)  # type: ignore[attr-defined]
+    assert peak < 32 * MiB, f"{peak} bytes: the claimed branches were made one by one"
+
+
 def test_cobertura_file_names_too_long_for_the_file_system(tmp_path: Path) -> None:
     text = COBERTURA.replace('filename="pkg/m.py"', 'filename="' + "a" * 5000 + '"')
     kind, data = outcome("cobertura", text.encode(), tmp_path)
@@ -396,6 +416,188 @@ def test_oversized_files_are_refused_unread(name: str, size: int, tmp_path: Path
     assert any(word in message for word in ("larger than", "over the", "limit")), message
 
 
+# --- over each format's cap, and just under it ------------------------------------------------
+
+MiB = 1024 * 1024
+CAPS: dict[str, tuple[str, int, bytes]] = {
+    "cobertura": ("cobertura", coverage_ingest.MAX_FORMAT_BYTES["cobertura"], b"<coverage><packages>"),
+    "lcov": ("lcov", coverage_ingest.MAX_FORMAT_BYTES["lcov"], b"TN:\nSF:a.py\n"),
+    "coverage-json": ("coverage-json", coverage_ingest.MAX_FORMAT_BYTES["coverage.py-json"], b'{"meta": {}, '),
+    "coverage-data": ("lcov", coverage_ingest.MAX_REPORT_BYTES, b"SQLite format 3\x00"),
+    "junit": ("junit", junit.MAX_JUNIT_BYTES, b"<testsuites>"),
+    "chaos-junit": ("chaos-junit", chaos_ingest.MAX_BYTES, b"<testsuites>"),
+    "journal": ("journal", chaos_ingest.MAX_BYTES, b'{"experiment": {}, "run": ['),
+    "native": ("native", chaos_ingest.MAX_BYTES, b'{"scenario": "s", "trials": 1, "successes": 1, "times": ['),
+}
+"""Format -> (the parser that reads it, its cap in bytes, how a file of it starts, so that it is
+taken for that format)."""
+
+
+@pytest.mark.parametrize("name", CAPS)
+def test_a_file_one_byte_over_its_cap_is_refused_unread(name: str, tmp_path: Path) -> None:
+    parser_name, cap, head = CAPS[name]
+    parser = PARSERS[parser_name]
+    target = tmp_path / "target"
+    target.mkdir()
+    path = target / parser.file_name
+    with path.open("wb") as fh:
+        fh.write(head)
+        fh.truncate(cap + 1)  # sparse: costs no disk
+    tracemalloc.start()
+    try:
+        with pytest.raises(parser.error) as err:
+            parser.read(path, target)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    message = str(err.value)
+    assert "\n" not in message and parser.file_name in message
+    assert str(cap) in message or f"{cap // MiB} MiB" in message, message
+    assert peak < 8 * MiB, f"{peak} bytes allocated: the file was read"
+
+
+def _cobertura_lines(n: int) -> str:
+    lines = "".join(f'<line number="{k}" hits="{k % 2}"/>' for k in range(1, 201))
+    classes = "".join(f'<class filename="pkg/m{i}.py"><lines>{lines}</lines></class>\n' for i in range(n))
+    return f"<coverage><packages><package><classes>{classes}</classes></package></packages></coverage>"
+
+
+def _lcov_records(n: int) -> str:
+    body = "FN:1,100,f\n" + "".join(f"DA:{k},{k % 2}\n" for k in range(1, 201)) + "BRDA:3,0,0,1\nBRDA:3,0,1,-\n"
+    return "TN:\n" + "".join(f"SF:pkg/m{i}.py\n{body}end_of_record\n" for i in range(n))
+
+
+def _coverage_json(n: int) -> str:
+    entry = {"executed_lines": list(range(1, 201, 2)), "missing_lines": list(range(2, 201, 2)),
+             "excluded_lines": [], "summary": {**SUMMARY, "num_statements": 200, "covered_lines": 100}}  # fmt: skip
+    files = {f"pkg/m{i}.py": entry for i in range(n)}
+    return json.dumps({"meta": {"format": 3, "branch_coverage": False}, "files": files, "totals": SUMMARY})
+
+
+def _junit_cases(n: int) -> str:
+    failure = '<failure message="boom">trace</failure>'
+    cases = "".join(
+        f'<testcase classname="t.m" name="test_{i}" time="0.1">{failure if i % 10 == 0 else ""}</testcase>\n'
+        for i in range(n)
+    )
+    return f'<testsuites name="pytest tests"><testsuite name="pytest">{cases}</testsuite></testsuites>'
+
+
+def _journal_runs(n: int) -> str:
+    journal = json.loads(JOURNAL)
+    journal["run"] = journal["run"] * n
+    return json.dumps(journal)
+
+
+def _native_times(n: int) -> str:
+    return json.dumps({"scenario": "latency on db", "trials": n, "successes": n, "recovery_times_s": [0.25] * n})
+
+
+LARGE: dict[str, tuple[Callable[[int], str], int, Callable[[object], int]]] = {
+    "cobertura": (_cobertura_lines, 500, lambda data: len(data.files)),  # type: ignore[attr-defined]
+    "lcov": (_lcov_records, 1000, lambda data: len(data.files)),  # type: ignore[attr-defined]
+    "coverage-json": (_coverage_json, 2000, lambda data: len(data.files)),  # type: ignore[attr-defined]
+    "junit": (_junit_cases, 40_000, lambda data: len(data.results)),  # type: ignore[attr-defined]
+    "chaos-junit": (_junit_cases, 30_000, len),  # type: ignore[arg-type]
+    "journal": (_journal_runs, 12_000, lambda results: len(results[0].activities)),  # type: ignore[index]
+    "native": (_native_times, 300_000, lambda results: len(results[0].recovery_times_s)),  # type: ignore[index]
+}
+"""Format -> (a valid file of n items, n for a few MB, how many items a result holds)."""
+
+
+@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.slow) if n == "native" else n for n in LARGE])
+def test_a_large_file_under_its_cap_is_read(name: str, tmp_path: Path) -> None:
+    make, n, count = LARGE[name]
+    text = make(n)
+    assert len(text) > 1_500_000
+    kind, result = outcome(name, text.encode(), tmp_path)
+    assert kind == "ok", result
+    assert count(result) == n
+
+
+COUNTED: dict[str, tuple[object, str, Callable[[int], str], int, str]] = {
+    "cobertura": (coverage_ingest, "MAX_COVERAGE_ENTRIES", _cobertura_lines, 50, "more than 50 files"),
+    "lcov": (coverage_ingest, "MAX_COVERAGE_ENTRIES", _lcov_records, 25, "more than 50 files and functions"),
+    "coverage-json": (coverage_ingest, "MAX_COVERAGE_ENTRIES", _coverage_json, 50, "51 files, functions and classes"),
+    "junit": (junit, "MAX_TEST_CASES", _junit_cases, 50, "more than 50 test cases"),
+    "chaos-junit": (chaos_ingest, "MAX_RESULTS", _junit_cases, 50, "more than 50 test cases"),
+    "journal": (chaos_ingest, "MAX_RESULTS", _journal_runs, 50, "51 activities, over the 50 limit"),
+}
+"""Format -> (module, its cap of 50 models made from a file, a file of n items, the n that makes 50 models,
+what the refusal says): each item becomes a model of 1 to 2 KB however few bytes it takes."""
+
+
+@pytest.mark.parametrize("name", COUNTED)
+def test_more_items_than_the_cap_are_refused(name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    module, cap, make, n, says = COUNTED[name]
+    monkeypatch.setattr(module, cap, 50)
+    assert outcome(name, make(n).encode(), tmp_path)[0] == "ok"
+    kind, message = outcome(name, make(n + 1).encode(), tmp_path)
+    assert kind == "error" and says in str(message), message
+
+
+NESTED = b"[[]]," * 200_000
+"""A megabyte of JSON that decodes to 400,000 lists: about 30 MB."""
+DECODED: dict[str, tuple[object, str, bytes]] = {
+    "coverage-json": (coverage_ingest, "MAX_JSON_DECODED_BYTES", b'{"meta": {"format": 3}, "x": [' + NESTED + b"[]]}"),
+    "journal": (chaos_ingest, "MAX_DECODED_BYTES", b'{"experiment": {}, "run": [' + NESTED + b"[]]}"),
+    "native": (chaos_ingest, "MAX_DECODED_BYTES", b'{"scenario": "s", "recovery_times_s": [' + NESTED + b"[]]}"),
+}
+
+
+@pytest.mark.parametrize("name", DECODED)
+def test_json_too_costly_to_decode_is_refused_undecoded(
+    name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    module, budget, content = DECODED[name]
+    monkeypatch.setattr(module, budget, 16 * MiB)
+    tracemalloc.start()
+    try:
+        kind, message = outcome(name, content, tmp_path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert kind == "error" and "to decode, over the 16 MiB limit; not decoded" in str(message), message
+    assert peak < 8 * MiB, f"{peak} bytes allocated: the JSON was decoded"
+
+
+SHAPES: dict[str, bytes] = {
+    "lists": b"[" + b"[]," * 300_000 + b"[]]",
+    "objects": b"[" + b"{}," * 300_000 + b"{}]",
+    "nested": b"[" + b"[[[[1]]]]," * 100_000 + b"1]",
+    "ints": b"[" + b"1000," * 200_000 + b"1]",
+    "floats": b"[" + b"1.5," * 250_000 + b"1]",
+    "short-strings": b"[" + b'"ab",' * 200_000 + b'""]',
+    "wide-strings": b"[" + ('"ab\u20ac",' * 150_000).encode() + b'""]',
+    "keys": b"{" + b",".join(b'"k%d":0' % i for i in range(100_000)) + b"}",
+    "coverage.py": COVERAGE_JSON.encode(),
+}
+"""JSON of about a megabyte, each of one kind of value (and coverage.py's, small)."""
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_the_decoded_size_estimate_is_on_the_high_side(shape: str) -> None:
+    text = SHAPES[shape].decode()
+    tracemalloc.start()
+    try:
+        json.loads(text)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak <= decoded_size(text) <= 3 * peak + 4096, (peak, decoded_size(text))
+
+
+@pytest.mark.parametrize(
+    ("bad", "says"),
+    [(3, "recovery_times_s/0: [] is not of type 'number' (and 2 more)"),
+     (5000, "recovery_times_s/0: [] is not of type 'number' (and more than 999 more; only the first 1000 were")],
+)  # fmt: skip
+def test_native_errors_are_counted_up_to_a_limit(bad: int, says: str, tmp_path: Path) -> None:
+    text = json.dumps({"scenario": "s", "trials": 1, "successes": 1, "recovery_times_s": [[]] * bad}, indent=1)
+    kind, message = outcome("native", text.encode(), tmp_path)
+    assert kind == "error" and f"run.json:6: {says}" in str(message), message
+
+
 def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -414,8 +616,8 @@ def _write_until(path: Path, size: int, head: str, item: Callable[[int], str], t
 @pytest.mark.slow
 def test_enormous_junit_file(tmp_path: Path) -> None:
     path = tmp_path / "big.xml"
-    n = _write_until(
-        path, 50_000_000, '<testsuites name="pytest tests"><testsuite name="pytest">',
+    n = _write_until(  # 25 MB is some 340,000 test cases, under MAX_TEST_CASES
+        path, 25_000_000, '<testsuites name="pytest tests"><testsuite name="pytest">',
         lambda i: f'<testcase classname="t.m" name="test_{i}[&lt;x&gt;]" line="{i}" time="0.001"/>\n'
         if i % 10 else f'<testcase classname="t.m" name="test_{i}"><failure message="boom">x</failure></testcase>\n',
         "</testsuite></testsuites>",

@@ -9,6 +9,8 @@ line numbers, hit counts, outcomes) read back as exactly those numbers.
 
 from __future__ import annotations
 
+import functools
+import io
 import json
 import os
 import tempfile
@@ -22,8 +24,11 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from assess._xml import ParseError, XmlRefused, parse_xml, walk_xml
+from assess.chaos import ingest as chaos_ingest
 from assess.chaos.ingest import ChaosReportError, parse_journal, parse_junit_chaos, parse_native
 from assess.chaos.service import ChaosConfigError, chaos_table
+from assess.collectors import coverage_ingest, junit
 from assess.collectors.chaos import read_results
 from assess.collectors.coverage_ingest import SQLITE_MAGIC, CoverageReportError, ingest_reports
 from assess.collectors.junit import JUnitError, parse_junit
@@ -368,3 +373,142 @@ def test_config_exclude_round_trip(workdir: Path, globs: list[str]) -> None:
     toml = "[tool.assess.paths]\nexclude = [" + ", ".join(json.dumps(g, ensure_ascii=False) for g in globs) + "]\n"
     (workdir / "pyproject.toml").write_text(toml, encoding="utf-8")
     assert load_target_config(workdir).exclude == tuple(g.strip().removeprefix("./") for g in globs)
+
+
+# --- (c) streamed parsers read what the whole tree said ---------------------------------------
+# The JUnit, chaos JUnit and Cobertura readers once built the whole tree and walked it; they now
+# stream it (assess._xml.walk_xml). Here the tree walks they replaced are the reference.
+
+XML_SHAPED = JUNIT_SHAPED | COBERTURA_SHAPED
+
+
+def _tree(text: str) -> ET.Element | str:
+    """The whole tree of ``text``, or why it is refused."""
+    try:
+        return parse_xml(text)
+    except (ParseError, XmlRefused) as err:
+        return type(err).__name__
+
+
+@given(XML_SHAPED, st.integers(0, 3))
+def test_walking_and_keeping_everything_builds_the_whole_tree(text: str, skip: int) -> None:
+    root, starts = None, []
+    for event, element, ancestors in walk_xml(text, lambda element, parent: True):
+        if event == "start":
+            starts.append((element.tag, dict(element.attrib), len(ancestors)))
+        root = element if not ancestors else root
+    tree = _tree(text)
+    assert isinstance(tree, ET.Element) and root is not None
+    assert ET.tostring(root) == ET.tostring(tree)
+    depth = {id(e): 0 for e in [tree]}
+    for e in tree.iter():
+        depth.update({id(c): depth[id(e)] + 1 for c in e})
+    assert starts == [(e.tag, dict(e.attrib), depth[id(e)]) for e in tree.iter()]
+
+
+@given(st.lists(st.tuples(st.booleans(), st.booleans()), max_size=3000))
+def test_walking_keeps_exactly_what_it_is_told_even_when_the_parser_is_ahead(children: list[tuple[bool, bool]]) -> None:
+    # 3,000 children are some 90 KB: the parser works 16 KB at a time, so it is ahead of the events
+    text = "<r>" + "".join(f'<c i="{i}" k="{int(k)}">{"<g/>" if g else ""}</c>' for i, (k, g) in enumerate(children))
+    root = None
+    for _, element, ancestors in walk_xml(text + "</r>", lambda element, parent: element.get("k") == "1"):
+        root = element if not ancestors else root
+    assert root is not None
+    assert [c.get("i") for c in root] == [str(i) for i, (k, _) in enumerate(children) if k]
+    assert all(len(c) == 0 for c in root)  # their children were not kept
+
+
+def _tree_junit(path: Path, target: Path) -> list[object] | str:
+    """parse_junit as it was: the whole tree, then ``root.iter("testcase")``."""
+    root = _tree(path.read_text(encoding="utf-8"))
+    if isinstance(root, str) or root.tag not in junit.JUNIT_ROOTS:
+        return "refused"
+    file_of = functools.partial(junit._file, target=target)
+    return [junit._result(case, file_of, junit._is_pytest(root)) for case in root.iter("testcase")]
+
+
+@given(JUNIT_SHAPED | CASES.map(_junit))
+def test_streamed_junit_reads_as_the_tree_did(workdir: Path, text: str) -> None:
+    path = workdir / "junit.xml"
+    path.write_text(text, encoding="utf-8")
+    try:
+        streamed: list[object] | str = list(parse_junit([path], workdir).results)
+    except JUnitError:
+        streamed = "refused"
+    assert streamed == _tree_junit(path, workdir)
+
+
+def _tree_chaos_junit(text: str) -> list[object] | str:
+    """parse_junit_chaos as it was: the whole tree, then each suite's ``testcase`` children."""
+    root = _tree(text)
+    if isinstance(root, str) or root.tag not in ("testsuites", "testsuite"):
+        return "refused"
+    suites = [root] if root.tag == "testsuite" else root.iter("testsuite")
+    return [
+        chaos_ingest._testcase_result("c.xml", chaos_ingest._case(case), chaos_ingest._properties(suite), None)
+        for suite in suites
+        for case in suite.findall("testcase")
+    ]
+
+
+@given(JUNIT_SHAPED | CASES.map(_junit))
+def test_streamed_chaos_junit_reads_as_the_tree_did(text: str) -> None:
+    try:
+        streamed: list[object] | str = parse_junit_chaos("c.xml", text)
+    except ChaosReportError:
+        streamed = "refused"
+    assert streamed == _tree_chaos_junit(text)
+
+
+def _tree_cobertura(path: Path, target: Path) -> tuple[object, ...] | str:
+    """The files ingest_reports read from a Cobertura report as it was: the whole tree, then
+    ``root.iter("class")`` and each class's ``lines/line``; or the message it refused it with."""
+    root = _tree(path.read_text(encoding="utf-8"))
+    if isinstance(root, str) or root.tag != "coverage" or root.find("packages") is None:
+        return "refused"
+    sources = [s.text.strip() for s in root.iter("source") if s.text and s.text.strip()]
+    by_file: dict[str, coverage_ingest._Hits] = {}
+    try:
+        for cls in root.iter("class"):
+            if not cls.attrib.get("filename"):
+                raise CoverageReportError(f"{path}: <class> without a filename")
+            rel = coverage_ingest._resolve_cobertura(cls.attrib["filename"], sources, target)
+            if rel is not None:
+                for line in cls.findall("lines/line"):
+                    coverage_ingest._cobertura_line(line, by_file.setdefault(rel, coverage_ingest._Hits()), path)
+                by_file.setdefault(rel, coverage_ingest._Hits())
+    except CoverageReportError as err:
+        return str(err)
+    branch = any(h.branches for h in by_file.values())
+    return tuple(coverage_ingest._file_coverage(rel, by_file[rel], branch) for rel in sorted(by_file))
+
+
+COBERTURA_VALID_SHAPED = st.builds(
+    lambda classes, sources, where: (
+        f"<coverage>{sources if where else ''}<packages><package><classes>{classes}</classes></package></packages>"
+        f"{'' if where else sources}</coverage>"
+    ),
+    COBERTURA_SHAPED,
+    st.sampled_from(["", "<sources><source>src</source></sources>", "<sources><source> </source></sources>"]),
+    st.booleans(),
+)
+"""Cobertura's skeleton around random elements, with its sources before or (oddly) after the classes."""
+
+
+@given(COBERTURA_VALID_SHAPED | COBERTURA_SHAPED)
+def test_streamed_cobertura_reads_as_the_tree_did(workdir: Path, text: str) -> None:
+    path = workdir / "coverage.xml"
+    path.write_text(text, encoding="utf-8")
+    try:
+        streamed: tuple[object, ...] | str = ingest_reports([path], workdir, lambda _: True).files
+    except CoverageReportError as err:
+        streamed = "refused" if "not a Cobertura report" in str(err) or "XML" in str(err) else str(err)
+    assert streamed == _tree_cobertura(path, workdir)
+
+
+@given(st.binary(max_size=300), st.integers(1, 7))
+def test_lcov_lines_read_a_piece_at_a_time_are_the_whole_texts(content: bytes, chunk: int) -> None:
+    raw = io.BufferedReader(io.BytesIO(content), buffer_size=chunk)
+    fh = io.TextIOWrapper(raw, encoding="utf-8", errors="replace")
+    fh._CHUNK_SIZE = chunk  # type: ignore[attr-defined]  # cut multi-byte characters and \r\n in two
+    assert list(coverage_ingest._text_lines(fh)) == content.decode("utf-8", errors="replace").splitlines()

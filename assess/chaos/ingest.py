@@ -3,6 +3,10 @@
 Each parser takes the file's display path and its text and returns facts (:class:`ChaosResult`);
 anything malformed raises :class:`ChaosReportError` with one line naming the file (and the line,
 where known). Nothing here judges a result against the success criteria.
+
+Memory: the text is at most :data:`MAX_BYTES`; JUnit XML is streamed from it, and JSON, which has
+no streaming decoder, is decoded only when its decoded size (an estimate from the text) is within
+:data:`MAX_DECODED_BYTES`.
 """
 
 from __future__ import annotations
@@ -10,21 +14,39 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Container, Iterable, Mapping
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from functools import cache
+from itertools import islice
 from pathlib import Path
 from typing import Any, Literal
 from xml.etree.ElementTree import Element
 
 import jsonschema  # type: ignore[import-untyped]  # no stubs in the dependencies
 
-from assess._xml import ParseError, XmlRefused, parse_xml
+from assess._json import decoded_size
+from assess._xml import ParseError, XmlRefused, walk_xml
 from assess.model.chaos import ChaosActivity, ChaosResult, ScenarioFamily
 
-MAX_BYTES = 32 * 1024 * 1024
-"""Larger files are refused rather than read."""
+MiB = 1024 * 1024
+MAX_BYTES = 32 * MiB
+"""Larger files are refused rather than read. The text is held whole (up to 4 bytes a character)
+beside what is made of it: JSON is held to MAX_DECODED_BYTES and results to MAX_RESULTS, so the
+worst stays under 0.9 GB. Measured with benchmarks/bench_reports.py: a journal takes 9 bytes of
+memory a byte, a native file 9, a chaos suite's JUnit XML 15 (a result a test case)."""
+MAX_DECODED_BYTES = 512 * MiB
+"""JSON whose decoded size (:func:`assess._json.decoded_size`, an estimate on the high side) is
+larger is refused undecoded: hostile JSON takes up to 35 times its size. Chaos Toolkit journals
+estimate at about 10 bytes a byte, so any journal under MAX_BYTES is decoded."""
+MAX_RESULTS = 100_000
+"""JUnit files with more test cases, and journals with more activities, are refused: each result
+or activity is a model of 1 to 1.5 KB however few bytes it took (75 bytes of memory a byte of
+``<testcase name="t1"/>``, measured), so this bounds them to 150 MB. Chaos suites have tens of
+cases; a journal, tens of activities."""
+MAX_SCHEMA_ERRORS = 1000
+"""A native file's errors looked at: the one reported is the first in the file among these, and
+beyond them they are not counted (a file can have one a value, and each costs a line lookup)."""
 MAX_OUTPUT_CHARS = 300
 """An activity's output or exception is cut to this length."""
 SCHEMA_FILE = Path(__file__).with_name("native.schema.json")
@@ -119,8 +141,18 @@ def _check_size(path: str, text: str) -> None:
         raise ChaosReportError(f"{path}: larger than {MAX_BYTES // (1024 * 1024)} MiB, not read")
 
 
+def decodable(text: str) -> bool:
+    """Whether decoding the JSON ``text`` stays within :data:`MAX_DECODED_BYTES` (see :func:`_load_json`)."""
+    return decoded_size(text) <= MAX_DECODED_BYTES
+
+
 def _load_json(path: str, text: str) -> Any:
     _check_size(path, text)
+    if not decodable(text):
+        raise ChaosReportError(
+            f"{path}: JSON that would take about {decoded_size(text) // MiB} MiB to decode, "
+            f"over the {MAX_DECODED_BYTES // MiB} MiB limit; not decoded"
+        )
     try:
         return json.loads(text)
     except json.JSONDecodeError as err:
@@ -163,6 +195,15 @@ def _activity_failed(record: Mapping[str, Any]) -> str | None:
     return None
 
 
+def _first_failure(run: Any) -> str | None:
+    """Why the first method activity that failed did not do its job; every record is looked at
+    (a malformed one raises), but only the first failure is kept: a run may have a million."""
+    first = None
+    for why in map(_activity_failed, run):
+        first = first or why
+    return first
+
+
 def _unmet_probe(state: Mapping[str, Any]) -> str:
     """Every probe of ``state`` that failed or was out of tolerance, in one phrase."""
     unmet = []
@@ -193,14 +234,14 @@ def _journal_outcome(journal: Mapping[str, Any]) -> tuple[bool, bool, str]:
                 "so the method never ran: nothing was tested"
             ),
         )
-    failures = [why for why in map(_activity_failed, run) if why]
+    failure = _first_failure(run)
     if status in ("aborted", "interrupted", "failed"):
-        detail = failures[0] if failures else f"{len(run)} method activities had run"
+        detail = failure or f"{len(run)} method activities had run"
         return False, False, f"the run was {status} ({detail})"
     if not run:
         return False, True, "the method did not run, so nothing was tested"
-    if failures:
-        return False, False, f"the method did not complete: {failures[0]} (the fault may not have been injected)"
+    if failure:
+        return False, False, f"the method did not complete: {failure} (the fault may not have been injected)"
     if journal.get("deviated") is True or (isinstance(after, dict) and after.get("steady_state_met") is False):
         reason = _unmet_probe(after) if isinstance(after, dict) else "no after-state recorded"
         return False, False, f"the steady state deviated after the method ({reason})"
@@ -211,6 +252,10 @@ def _journal_outcome(journal: Mapping[str, Any]) -> tuple[bool, bool, str]:
     return True, False, "the steady state held before and after the method"
 
 
+class _TooMany(Exception):
+    """A journal with more activities than :data:`MAX_RESULTS`; the message says how many."""
+
+
 def _journal_activities(journal: Mapping[str, Any]) -> tuple[ChaosActivity, ...]:
     states = journal.get("steady_states") or {}
     phases: list[tuple[Phase, list[Any]]] = [
@@ -219,6 +264,9 @@ def _journal_activities(journal: Mapping[str, Any]) -> tuple[ChaosActivity, ...]
         ("steady-state-after", (states.get("after") or {}).get("probes") or []),
         ("rollback", journal.get("rollbacks") or []),
     ]
+    count = sum(len(records) for _, records in phases if isinstance(records, list))
+    if count > MAX_RESULTS:
+        raise _TooMany(f"{count} activities, over the {MAX_RESULTS} limit; not read")
     return tuple(_activity(rec, phase) for phase, records in phases for rec in records if isinstance(rec, dict))
 
 
@@ -296,6 +344,8 @@ def parse_journal(path: str, text: str, mapping: FamilyMapping | None = None) ->
         raise ChaosReportError(f"{path}: malformed Chaos Toolkit journal ({_bounded(str(err))})") from None
     except RecursionError:
         raise ChaosReportError(f"{path}: malformed Chaos Toolkit journal (nested too deeply)") from None
+    except _TooMany as err:
+        raise ChaosReportError(f"{path}: {err}") from None
     family, family_reason = family_of(title, tags, mapping)
     duration = journal.get("duration")
     why_nothing = measured.untestable or (measured.no_effect if succeeded else None)
@@ -352,10 +402,31 @@ def _case_outcome(case: Element) -> tuple[str, bool, bool, str]:
     return "passed", True, False, "the test passed"
 
 
+@dataclass(frozen=True)
+class _Case:
+    """What one ``<testcase>`` says: all a result needs but its suite's properties."""
+
+    title: str
+    outcome: tuple[str, bool, bool, str]
+    """(status, passed, inconclusive, reason)."""
+    duration_s: float | None
+    properties: dict[str, str]
+
+
+def _case(case: Element) -> _Case:
+    name, classname = case.get("name", "?"), case.get("classname", "")
+    try:
+        duration = _finite(float(case.get("time", "")))
+    except ValueError:
+        duration = None
+    title = f"{classname}::{name}" if classname else name
+    return _Case(title, _case_outcome(case), duration, _properties(case))
+
+
 def _case_family(
-    case: Element, suite_props: Mapping[str, str], title: str, mapping: FamilyMapping | None
+    case_props: Mapping[str, str], suite_props: Mapping[str, str], title: str, mapping: FamilyMapping | None
 ) -> tuple[ScenarioFamily | None, str]:
-    for where, props in (("testcase", _properties(case)), ("testsuite", suite_props)):
+    for where, props in (("testcase", case_props), ("testsuite", suite_props)):
         value = props.get("chaos.family", "").strip().lower()
         if value in FAMILY_VALUES:
             return ScenarioFamily(value), f"{where} property chaos.family"
@@ -363,20 +434,14 @@ def _case_family(
 
 
 def _testcase_result(
-    path: str, case: Element, suite_props: Mapping[str, str], mapping: FamilyMapping | None
+    path: str, case: _Case, suite_props: Mapping[str, str], mapping: FamilyMapping | None
 ) -> ChaosResult:
-    name, classname = case.get("name", "?"), case.get("classname", "")
-    title = f"{classname}::{name}" if classname else name
-    status, passed, inconclusive, reason = _case_outcome(case)
-    family, family_reason = _case_family(case, suite_props, title, mapping)
-    try:
-        duration = _finite(float(case.get("time", "")))
-    except ValueError:
-        duration = None
+    status, passed, inconclusive, reason = case.outcome
+    family, family_reason = _case_family(case.properties, suite_props, case.title, mapping)
     return ChaosResult(
         source=path,
         format="junit",
-        title=title,
+        title=case.title,
         family=family,
         family_reason=family_reason,
         trials=1,
@@ -384,8 +449,63 @@ def _testcase_result(
         inconclusive=inconclusive,
         outcome_reason=reason,
         status=status,
-        duration_s=duration,
+        duration_s=case.duration_s,
     )
+
+
+_OUTCOME_TAGS = frozenset(("failure", "error", "skipped"))
+
+
+def _kept(element: Element, parent: Element) -> bool:
+    """Whether the walk keeps ``element``: it is read when its suite or case ends (the first
+    ``<properties>`` of either and their ``<property>`` elements, a case's first outcome of each kind)."""
+    if element.tag == "property":
+        return parent.tag == "properties"
+    if element.tag == "properties":
+        return parent.tag in ("testsuite", "testcase") and parent.find("properties") is element
+    return parent.tag == "testcase" and element.tag in _OUTCOME_TAGS and parent.find(element.tag) is element
+
+
+@dataclass
+class _Suites:
+    """The results of a JUnit document's suites as it streams by: a case's facts when it ends, its
+    result when its suite ends (the suite's properties may come after its cases).
+
+    The suites are the root when it is a ``<testsuite>``, else every ``<testsuite>`` below it, in
+    the order of ``root.iter``; a suite's cases are its ``<testcase>`` children.
+    """
+
+    path: str
+    mapping: FamilyMapping | None
+    root: str | None = None
+    results: list[list[ChaosResult]] = field(default_factory=list)
+    """Per suite, in the order the suites start."""
+    open: list[tuple[Element, list[_Case], int]] = field(default_factory=list)
+    """The suites open: element, its cases so far, its place in ``results``."""
+    cases: int = 0
+
+    def start(self, element: Element) -> None:
+        if self.root is None:
+            self.root = element.tag
+        elif self.root != "testsuites" or element.tag != "testsuite":
+            return
+        if element.tag == "testsuite":
+            self.open.append((element, [], len(self.results)))
+            self.results.append([])
+
+    def end(self, element: Element, ancestors: list[Element]) -> None:
+        if not self.open:
+            return
+        suite, cases, slot = self.open[-1]
+        if element is suite:
+            self.open.pop()
+            props = _properties(suite)
+            self.results[slot] = [_testcase_result(self.path, case, props, self.mapping) for case in cases]
+        elif element.tag == "testcase" and ancestors and ancestors[-1] is suite:
+            self.cases += 1
+            if self.cases > MAX_RESULTS:
+                raise ChaosReportError(f"{self.path}: more than {MAX_RESULTS} test cases; not read further")
+            cases.append(_case(element))
 
 
 def parse_junit_chaos(path: str, text: str, mapping: FamilyMapping | None = None) -> list[ChaosResult]:
@@ -395,21 +515,21 @@ def parse_junit_chaos(path: str, text: str, mapping: FamilyMapping | None = None
     ``mapping`` (glob on ``classname::name``), else words of the name. Raises ChaosReportError.
     """
     _check_size(path, text)
+    suites = _Suites(path, mapping)
     try:
-        root = parse_xml(text)
+        for event, element, ancestors in walk_xml(text, _kept):
+            if event == "start":
+                suites.start(element)
+            else:
+                suites.end(element, ancestors)
     except ParseError as err:
         line = err.position[0] if getattr(err, "position", None) else "?"
         raise ChaosReportError(f"{path}:{line}: not well-formed XML ({err.msg}; truncated?)") from None
     except XmlRefused as err:
         raise ChaosReportError(f"{path}: refused XML ({type(err).__name__})") from None
-    if root.tag not in ("testsuites", "testsuite"):
-        raise ChaosReportError(f"{path}: not JUnit XML (root element <{root.tag}>)")
-    suites = [root] if root.tag == "testsuite" else root.iter("testsuite")
-    results: list[ChaosResult] = []
-    for suite in suites:
-        props = _properties(suite)
-        results.extend(_testcase_result(path, case, props, mapping) for case in suite.findall("testcase"))
-    return results
+    if suites.root not in ("testsuites", "testsuite"):
+        raise ChaosReportError(f"{path}: not JUnit XML (root element <{suites.root}>)")
+    return [result for suite in suites.results for result in suite]
 
 
 # --- native JSON ------------------------------------------------------------------------------
@@ -423,20 +543,25 @@ def native_validator() -> jsonschema.protocols.Validator:
     return cls(schema)
 
 
-def value_offsets(text: str) -> dict[tuple[str | int, ...], int]:
-    """Character offset of every value in a valid JSON ``text``, by its path of keys and indices."""
+JsonPath = tuple[str | int, ...]
+
+
+def value_offsets(text: str, wanted: Container[JsonPath] | None = None) -> dict[JsonPath, int]:
+    """Character offset of every value in a valid JSON ``text`` (or of those whose path is in
+    ``wanted``), by its path of keys and indices."""
     decoder = json.JSONDecoder()
     scanstring: Any = json.decoder.scanstring  # type: ignore[attr-defined]
-    out: dict[tuple[str | int, ...], int] = {}
+    out: dict[JsonPath, int] = {}
     ws = re.compile(r"[ \t\r\n]*")
 
     def skip(i: int) -> int:
         match = ws.match(text, i)
         return match.end() if match else i
 
-    def value(i: int, path: tuple[str | int, ...]) -> int:
+    def value(i: int, path: JsonPath) -> int:
         i = skip(i)
-        out[path] = i
+        if wanted is None or path in wanted:
+            out[path] = i
         if text[i] not in "{[":
             return int(decoder.raw_decode(text, i)[1])
         closing, index = ("}" if text[i] == "{" else "]"), 0
@@ -456,13 +581,24 @@ def value_offsets(text: str) -> dict[tuple[str | int, ...], int]:
     return out
 
 
-def _line(text: str, offsets: Mapping[tuple[str | int, ...], int], path: tuple[str | int, ...]) -> int:
+def _found_at(offsets: Mapping[JsonPath, int], path: JsonPath) -> int:
+    """The offset of the value at ``path``, or of its nearest ancestor found (0: none)."""
     while path not in offsets and path:
         path = path[:-1]
-    return text.count("\n", 0, offsets.get(path, 0)) + 1
+    return offsets.get(path, 0)
 
 
-def _error_path(error: jsonschema.ValidationError) -> tuple[str | int, ...]:
+def _line_numbers(text: str, offsets: Iterable[int]) -> dict[int, int]:
+    """Offset -> its line number (from 1) in ``text``, for each of ``offsets``, counting the text once."""
+    numbers: dict[int, int] = {}
+    line, at = 1, 0
+    for offset in sorted(set(offsets)):
+        line += text.count("\n", at, offset)
+        numbers[offset], at = line, offset
+    return numbers
+
+
+def _error_path(error: jsonschema.ValidationError) -> JsonPath:
     path = tuple(error.absolute_path)
     if error.validator == "additionalProperties" and isinstance(error.instance, dict):
         allowed = error.schema.get("properties", {}) if isinstance(error.schema, dict) else {}
@@ -471,26 +607,43 @@ def _error_path(error: jsonschema.ValidationError) -> tuple[str | int, ...]:
     return path
 
 
-def _schema_errors(path: str, text: str, document: Any) -> list[str]:
-    try:
-        offsets = value_offsets(text)
-    except (IndexError, ValueError, RecursionError):
-        offsets = {}
-    found: list[tuple[int, str]] = []
-    for error in native_validator().iter_errors(document):
-        where = _error_path(error)
+def _schema_problems(document: Any) -> list[tuple[JsonPath, str]]:
+    """(where, message) of up to MAX_SCHEMA_ERRORS + 1 problems of ``document``: schema errors, else
+    values the schema lets through (more successes than trials, recovery times not finite)."""
+    found: list[tuple[JsonPath, str]] = []
+    for error in islice(native_validator().iter_errors(document), MAX_SCHEMA_ERRORS + 1):
         pointer = "/".join(str(p) for p in error.absolute_path)
         message = _bounded(error.message) or ""  # it quotes the value, which may be huge
-        found.append((_line(text, offsets, where), f"{pointer}: {message}" if pointer else message))
+        found.append((_error_path(error), f"{pointer}: {message}" if pointer else message))
     if isinstance(document, dict) and not found and document["successes"] > document["trials"]:
-        line = _line(text, offsets, ("successes",))
-        found.append((line, f"successes: {document['successes']} is more than trials ({document['trials']})"))
+        found.append((("successes",), f"successes: {document['successes']} is more than trials ({document['trials']})"))
     if isinstance(document, dict) and not found:
-        for n, value in enumerate(document.get("recovery_times_s", ())):
-            if not math.isfinite(value):
-                line = _line(text, offsets, ("recovery_times_s", n))
-                found.append((line, f"recovery_times_s/{n}: {value} is not finite"))
-    return [f"{path}:{line}: {message}" for line, message in sorted(found)]
+        times = enumerate(document.get("recovery_times_s", ()))
+        not_finite = ((n, value) for n, value in times if not math.isfinite(value))
+        for n, value in islice(not_finite, MAX_SCHEMA_ERRORS + 1):
+            found.append((("recovery_times_s", n), f"recovery_times_s/{n}: {value} is not finite"))
+    return found
+
+
+def _schema_errors(path: str, text: str, document: Any) -> tuple[list[str], bool]:
+    """('file:line: message' for each problem of ``document``, sorted; whether there were more than these).
+
+    Lines are looked up only for the problems found (their values' offsets, in one pass over the text).
+    """
+    found = _schema_problems(document)
+    more = len(found) > MAX_SCHEMA_ERRORS
+    found = found[:MAX_SCHEMA_ERRORS]
+    if not found:
+        return [], False
+    wanted = {where[:n] for where, _ in found for n in range(len(where) + 1)}  # with their ancestors
+    try:
+        offsets = value_offsets(text, wanted)
+    except (IndexError, ValueError, RecursionError):
+        offsets = {}
+    at = [_found_at(offsets, where) for where, _ in found]
+    lines = _line_numbers(text, at)
+    errors = sorted((lines[offset], message) for offset, (_, message) in zip(at, found, strict=True))
+    return [f"{path}:{line}: {message}" for line, message in errors], more
 
 
 def parse_native(path: str, text: str, mapping: FamilyMapping | None = None) -> ChaosResult:
@@ -501,11 +654,13 @@ def parse_native(path: str, text: str, mapping: FamilyMapping | None = None) -> 
     """
     document = _load_json(path, text)
     try:
-        errors = _schema_errors(path, text, document)
+        errors, over = _schema_errors(path, text, document)
     except RecursionError:  # jsonschema and its messages recurse into the value
         raise ChaosReportError(f"{path}: JSON nested too deeply") from None
     if errors:
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        if over:
+            more = f" (and more than {len(errors) - 1} more; only the first {MAX_SCHEMA_ERRORS} were looked at)"
         raise ChaosReportError(errors[0] + more)
     title = document.get("title") or document["scenario"]
     tags = tuple(document.get("tags", ()))

@@ -21,6 +21,7 @@ from assess.chaos.ingest import (
     MAX_BYTES,
     ChaosReportError,
     FamilyMapping,
+    decodable,
     parse_journal,
     parse_junit_chaos,
     parse_native,
@@ -67,6 +68,8 @@ def discover(target: Path, globs: Sequence[str] = DEFAULT_GLOBS) -> list[str]:
 
 def _sniff_json(text: str) -> str | None:
     """``journal``, ``native`` or None (some other JSON); malformed JSON goes to the native parser."""
+    if not decodable(text):
+        return "native"  # too large to decode even to look: the parser refuses it, saying so
     try:
         document = json.loads(text)
     except (ValueError, RecursionError):

@@ -3,22 +3,34 @@
 Each ``<testcase>`` anywhere under a ``<testsuites>`` or ``<testsuite>`` root is one result:
 a ``<failure>`` child makes it failed, else ``<error>`` error, else ``<skipped>`` skipped (pytest
 writes an xfail as a skip), else passed. Files are parsed with defusedxml (:mod:`assess._xml`),
-so entity tricks are refused rather than expanded.
+so entity tricks are refused rather than expanded, and streamed: a test case is read when it ends
+and only its result is kept.
 """
 
 from __future__ import annotations
 
+import functools
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from xml.etree.ElementTree import Element
 
 from assess._proc import strip_ansi
-from assess._xml import ParseError, XmlRefused, parse_xml
+from assess._xml import ParseError, XmlRefused, walk_xml
 from assess.collectors.coverage_json import relative_path
 from assess.model import TestOutcome, TestResult, TestsData
 
-MAX_JUNIT_BYTES = 256 * 1024 * 1024
+MiB = 1024 * 1024
+MAX_JUNIT_BYTES = 96 * MiB
+"""Larger files are refused unread. Files are streamed and what stays is a result a test case:
+7.6 bytes of memory a byte of pytest's JUnit XML (measured with benchmarks/bench_reports.py),
+almost all of it the results, whose number MAX_TEST_CASES bounds (pytest's XML reaches it at
+about 72 MB). Past that, the bytes can only be names and messages, at most 4 bytes a byte once
+decoded: 96 MiB stays under 1 GiB."""
+MAX_TEST_CASES = 400_000
+"""More test cases, over all the files given, are refused: each result is a model of about 1.1 KB
+however few bytes its ``<testcase/>`` took (47 bytes of memory a byte of ``<testcase name="t1"/>``,
+measured), so this bounds them to about 460 MB."""
 MAX_MESSAGE_CHARS = 300
 
 OUTCOME_TAGS: tuple[tuple[str, TestOutcome], ...] = (
@@ -27,6 +39,7 @@ OUTCOME_TAGS: tuple[tuple[str, TestOutcome], ...] = (
     ("skipped", TestOutcome.SKIPPED),
 )
 """Child element -> outcome, first match wins (a failed test with a teardown error stays failed)."""
+JUNIT_ROOTS = ("testsuites", "testsuite")
 
 
 class JUnitError(ValueError):
@@ -64,7 +77,11 @@ def _file(value: str | None, target: Path) -> str | None:
     return relative_path(value, target) or value  # outside the target: kept as given
 
 
-def _result(case: Element, target: Path, pytest_lines: bool) -> TestResult:
+FileOf = Callable[[str | None], str | None]
+"""A ``file`` attribute -> the file of the result (:func:`_file` for one target)."""
+
+
+def _result(case: Element, file_of: FileOf, pytest_lines: bool) -> TestResult:
     outcome, message = TestOutcome.PASSED, None
     for tag, candidate in OUTCOME_TAGS:
         child = case.find(tag)
@@ -74,7 +91,7 @@ def _result(case: Element, target: Path, pytest_lines: bool) -> TestResult:
     return TestResult(
         name=case.attrib.get("name", ""),
         classname=case.attrib.get("classname", ""),
-        file=_file(case.attrib.get("file"), target),
+        file=file_of(case.attrib.get("file")),
         line=_line(case.attrib.get("line"), pytest_lines),
         outcome=outcome,
         duration_s=_seconds(case.attrib.get("time")),
@@ -89,12 +106,55 @@ def _is_pytest(root: Element) -> bool:
     )
 
 
-def _root(path: Path) -> Element:
+def _outcome_child(element: Element, parent: Element) -> bool:
+    """Whether the walk keeps ``element``: it is the first of its kind of the test case's outcomes."""
+    return parent.tag == "testcase" and element.tag in _OUTCOME_NAMES and parent.find(element.tag) is element
+
+
+_OUTCOME_NAMES = frozenset(tag for tag, _ in OUTCOME_TAGS)
+
+
+def _read_cases(path: Path, file_of: FileOf, room: int) -> list[TestResult]:
+    """The results of every ``<testcase>`` of ``path``, in the order of ``root.iter("testcase")``.
+
+    A case's slot is taken when it starts, so a case inside another comes after it, as in the tree.
+    Raises XmlRefused, ParseError or OSError as the walk does, and JUnitError for more than
+    ``room`` cases (at once) or a root that is not JUnit's (once the whole file is parsed, so that
+    malformed XML is said first).
+    """
+    root: Element | None = None
+    pytest_lines = False
+    results: list[TestResult | None] = []
+    open_slots: list[int] = []
+    for event, element, _ in walk_xml(path, _outcome_child):
+        if root is None:
+            root, pytest_lines = element, _is_pytest(element)
+        if element.tag != "testcase" or root.tag not in JUNIT_ROOTS:
+            continue
+        if event == "start":
+            if len(results) >= room:
+                raise JUnitError(f"{path}: more than {MAX_TEST_CASES} test cases (counting the files before it)")
+            open_slots.append(len(results))
+            results.append(None)
+        else:
+            results[open_slots.pop()] = _result(element, file_of, pytest_lines)
+    if root is None or root.tag not in JUNIT_ROOTS:  # None cannot be: a parsed document has a root
+        tag = getattr(root, "tag", None)
+        raise JUnitError(f"{path}: not JUnit XML (root element <{tag}>, expected <testsuites> or <testsuite>)")
+    return [r for r in results if r is not None]
+
+
+def _results(path: Path, target: Path, room: int) -> list[TestResult]:
+    """The results of one JUnit file, at most ``room``; raises JUnitError naming it."""
     try:
         size = path.stat().st_size
         if size > MAX_JUNIT_BYTES:
-            raise JUnitError(f"{path}: {size} bytes, over the {MAX_JUNIT_BYTES} byte limit for a JUnit file")
-        root = parse_xml(path)
+            raise JUnitError(
+                f"{path}: {size} bytes, over the {MAX_JUNIT_BYTES} byte limit for a JUnit file "
+                f"({MAX_JUNIT_BYTES // MiB} MiB)"
+            )
+        # results of one file share their file names: each is made relative once
+        return _read_cases(path, functools.lru_cache(maxsize=1024)(functools.partial(_file, target=target)), room)
     except FileNotFoundError as err:
         raise JUnitError(f"{path}: no such file") from err
     except OSError as err:
@@ -103,9 +163,6 @@ def _root(path: Path) -> Element:
         raise JUnitError(f"{path}: XML with entity or DTD tricks refused ({type(err).__name__})") from err
     except ParseError as err:
         raise JUnitError(f"{path}: not well-formed XML, perhaps truncated ({err})") from err
-    if root.tag not in ("testsuites", "testsuite"):
-        raise JUnitError(f"{path}: not JUnit XML (root element <{root.tag}>, expected <testsuites> or <testsuite>)")
-    return root
 
 
 def parse_junit(paths: Sequence[Path], target: Path) -> TestsData:
@@ -113,13 +170,12 @@ def parse_junit(paths: Sequence[Path], target: Path) -> TestsData:
 
     ``file`` attributes are made relative to ``target`` when they are absolute and inside it;
     pytest's 0-based ``line`` attributes are made 1-based. Raises :class:`JUnitError` naming the
-    file when one is missing, over 256 MB, malformed or not JUnit.
+    file when one is missing, over :data:`MAX_JUNIT_BYTES`, malformed or not JUnit, or when there
+    are more than :data:`MAX_TEST_CASES` test cases.
     """
     results: list[TestResult] = []
     for path in paths:
-        root = _root(Path(path))
-        pytest_lines = _is_pytest(root)
-        results.extend(_result(case, target, pytest_lines) for case in root.iter("testcase"))
+        results.extend(_results(Path(path), target, MAX_TEST_CASES - len(results)))
     return TestsData(
         sources=tuple(str(p) for p in paths),
         results=tuple(results),
