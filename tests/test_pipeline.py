@@ -250,3 +250,19 @@ def test_an_interrupt_stops_the_running_notebook_instead_of_letting_it_finish(
     assert kill_active_groups() == 0
     assert _reads_as_notebook(pipeline.run_dir / "notebooks" / "assessment.ipynb")  # its last save, kept
     assert not list((pipeline.run_dir / "raw" / "notebooks").glob("*.ipynb"))
+
+
+def test_planning_a_run_imports_no_jsonschema(tmp_path: Path) -> None:
+    """jsonschema's format checkers import rfc3987_syntax when it is installed (jupyterlab brings it), which
+    builds an IRI grammar for over a second: planning the stages imports every collector, so none may import
+    jsonschema at module level (the chaos collector imports it when it validates a native file)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\nfrom assess.model import RunParameters\nfrom assess.pipeline import plan\n"
+        f"plan(RunParameters(target={str(tmp_path)!r}))\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in {'jsonschema', 'rfc3987_syntax'}))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

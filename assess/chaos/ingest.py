@@ -20,14 +20,15 @@ from fnmatch import fnmatchcase
 from functools import cache
 from itertools import islice
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from xml.etree.ElementTree import Element
-
-import jsonschema  # type: ignore[import-untyped]  # no stubs in the dependencies
 
 from assess._json import decoded_size
 from assess._xml import ParseError, XmlRefused, walk_xml
 from assess.model.chaos import ChaosActivity, ChaosResult, ScenarioFamily
+
+if TYPE_CHECKING:
+    import jsonschema  # type: ignore[import-untyped]  # no stubs in the dependencies
 
 MiB = 1024 * 1024
 MAX_BYTES = 32 * MiB
@@ -537,6 +538,11 @@ def parse_junit_chaos(path: str, text: str, mapping: FamilyMapping | None = None
 
 @cache
 def native_validator() -> jsonschema.protocols.Validator:
+    """The native format's validator. jsonschema is imported here, not with the module: with jupyterlab
+    installed its format checkers import rfc3987_syntax, which builds an IRI grammar for 1.6 s, and every
+    ``assess run`` imports this module to plan its stages."""
+    import jsonschema
+
     schema = json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
     cls = jsonschema.validators.validator_for(schema)
     cls.check_schema(schema)
