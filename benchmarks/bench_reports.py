@@ -50,13 +50,14 @@ from pathlib import Path
 args = json.loads(sys.argv[1])
 limit = int(args["limit_gb"] * 2**30)
 resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-import assess.chaos.ingest, assess.collectors.chaos, assess.collectors.coverage_ingest, assess.collectors.junit
+import assess.chaos.ingest, assess.collectors.chaos, assess.collectors.coverage_hits, assess.collectors.coverage_ingest
+import assess.collectors.junit
 from assess.collectors.chaos import collect_chaos_paths
 from assess.collectors.coverage_ingest import ingest_reports
 from assess.collectors.junit import parse_junit
 if args["ignore_caps"]:
-    for module in (assess.chaos.ingest, assess.collectors.chaos, assess.collectors.coverage_ingest,
-                   assess.collectors.junit):
+    for module in (assess.chaos.ingest, assess.collectors.chaos, assess.collectors.coverage_hits,
+                   assess.collectors.coverage_ingest, assess.collectors.junit):
         for name in dir(module):
             capped = "BYTES" in name or name in ("MAX_TEST_CASES", "MAX_COVERAGE_ENTRIES", "MAX_RESULTS")
             value = getattr(module, name)

@@ -25,7 +25,7 @@ from assess._json import decoded_size
 from assess.chaos import ingest as chaos_ingest
 from assess.chaos.service import ChaosConfigError, chaos_table
 from assess.cli import EXIT_STAGE_ERRORS, main
-from assess.collectors import coverage_ingest, junit
+from assess.collectors import coverage_hits, coverage_ingest, junit
 from assess.collectors.chaos import collect_chaos_paths
 from assess.collectors.coverage import collect_coverage
 from assess.collectors.coverage_ingest import CoverageReportError, ingest_reports
@@ -516,9 +516,9 @@ def test_a_large_file_under_its_cap_is_read(name: str, tmp_path: Path) -> None:
 
 
 COUNTED: dict[str, tuple[object, str, Callable[[int], str], int, str]] = {
-    "cobertura": (coverage_ingest, "MAX_COVERAGE_ENTRIES", _cobertura_lines, 50, "more than 50 files"),
-    "lcov": (coverage_ingest, "MAX_COVERAGE_ENTRIES", _lcov_records, 25, "more than 50 files and functions"),
-    "coverage-json": (coverage_ingest, "MAX_COVERAGE_ENTRIES", _coverage_json, 50, "51 files, functions and classes"),
+    "cobertura": (coverage_hits, "MAX_COVERAGE_ENTRIES", _cobertura_lines, 50, "more than 50 files"),
+    "lcov": (coverage_hits, "MAX_COVERAGE_ENTRIES", _lcov_records, 25, "more than 50 files and functions"),
+    "coverage-json": (coverage_hits, "MAX_COVERAGE_ENTRIES", _coverage_json, 50, "51 files, functions and classes"),
     "junit": (junit, "MAX_TEST_CASES", _junit_cases, 50, "more than 50 test cases"),
     "chaos-junit": (chaos_ingest, "MAX_RESULTS", _junit_cases, 50, "more than 50 test cases"),
     "journal": (chaos_ingest, "MAX_RESULTS", _journal_runs, 50, "51 activities, over the 50 limit"),

@@ -28,7 +28,7 @@ from assess._xml import ParseError, XmlRefused, parse_xml, walk_xml
 from assess.chaos import ingest as chaos_ingest
 from assess.chaos.ingest import ChaosReportError, parse_journal, parse_junit_chaos, parse_native
 from assess.chaos.service import ChaosConfigError, chaos_table
-from assess.collectors import coverage_ingest, junit
+from assess.collectors import cobertura, coverage_hits, junit, lcov
 from assess.collectors.chaos import read_results
 from assess.collectors.coverage_ingest import SQLITE_MAGIC, CoverageReportError, ingest_reports
 from assess.collectors.junit import JUnitError, parse_junit
@@ -467,20 +467,20 @@ def _tree_cobertura(path: Path, target: Path) -> tuple[object, ...] | str:
     if isinstance(root, str) or root.tag != "coverage" or root.find("packages") is None:
         return "refused"
     sources = [s.text.strip() for s in root.iter("source") if s.text and s.text.strip()]
-    by_file: dict[str, coverage_ingest._Hits] = {}
+    by_file: dict[str, coverage_hits.Hits] = {}
     try:
         for cls in root.iter("class"):
             if not cls.attrib.get("filename"):
                 raise CoverageReportError(f"{path}: <class> without a filename")
-            rel = coverage_ingest._resolve_cobertura(cls.attrib["filename"], sources, target)
+            rel = cobertura.resolve_cobertura(cls.attrib["filename"], sources, target)
             if rel is not None:
                 for line in cls.findall("lines/line"):
-                    coverage_ingest._cobertura_line(line, by_file.setdefault(rel, coverage_ingest._Hits()), path)
-                by_file.setdefault(rel, coverage_ingest._Hits())
+                    cobertura.cobertura_line(line, by_file.setdefault(rel, coverage_hits.Hits()), path)
+                by_file.setdefault(rel, coverage_hits.Hits())
     except CoverageReportError as err:
         return str(err)
     branch = any(h.branches for h in by_file.values())
-    return tuple(coverage_ingest._file_coverage(rel, by_file[rel], branch) for rel in sorted(by_file))
+    return tuple(coverage_hits.file_coverage(rel, by_file[rel], branch) for rel in sorted(by_file))
 
 
 COBERTURA_VALID_SHAPED = st.builds(
@@ -511,4 +511,4 @@ def test_lcov_lines_read_a_piece_at_a_time_are_the_whole_texts(content: bytes, c
     raw = io.BufferedReader(io.BytesIO(content), buffer_size=chunk)
     fh = io.TextIOWrapper(raw, encoding="utf-8", errors="replace")
     fh._CHUNK_SIZE = chunk  # type: ignore[attr-defined]  # cut multi-byte characters and \r\n in two
-    assert list(coverage_ingest._text_lines(fh)) == content.decode("utf-8", errors="replace").splitlines()
+    assert list(lcov.text_lines(fh)) == content.decode("utf-8", errors="replace").splitlines()
