@@ -713,3 +713,18 @@ def test_run_with_a_hostile_coverage_report(
     assert status == "error" and why.startswith(f"{report}: {reason}") and "\n" not in why
     assert (run_dir / "assessment.html").is_file()
     assert not list(run_dir.rglob("*.tmp")), "a half-written file was left behind"
+
+
+def test_a_report_naming_a_symlink_loop_leaves_that_file_out(tmp_path: Path) -> None:
+    target = tmp_path / "repo"
+    (target / "pkg").mkdir(parents=True)
+    (target / "pkg" / "a.py").write_text("x = 1\n")
+    (target / "loop1").symlink_to(target / "loop2")
+    (target / "loop2").symlink_to(target / "loop1")
+    entry = {"executed_lines": [1], "missing_lines": [], "excluded_lines": [],
+             "summary": {**SUMMARY, "num_statements": 1, "covered_lines": 1}}  # fmt: skip
+    files = {str(target / "pkg" / "a.py"): entry, str(target / "loop1" / "b.py"): entry}
+    report = tmp_path / "coverage.json"
+    report.write_text(json.dumps({"meta": {"format": 3, "branch_coverage": False}, "files": files, "totals": SUMMARY}))
+    data = ingest_reports([report], target, lambda rel: True)
+    assert [f.path for f in data.files] == ["pkg/a.py"] and data.omitted_files == 1

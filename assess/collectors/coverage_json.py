@@ -93,13 +93,14 @@ def _regions(entry: Mapping[str, Any], branch: bool) -> tuple[RegionCoverage, ..
 
 
 def relative_path(name: str, target: Path) -> str | None:
-    """``name`` (absolute or relative to the target) relative to ``target``; None if outside."""
+    """``name`` (absolute or relative to the target) relative to ``target``; None if outside, or if it
+    cannot be resolved (a symlink loop: RuntimeError on Python 3.11; a name too long, or with a NUL)."""
     path = Path(name)
     if not path.is_absolute():
         return path.as_posix()
     try:
         return path.resolve().relative_to(target.resolve()).as_posix()
-    except ValueError:
+    except (ValueError, RuntimeError, OSError):
         return None
 
 
