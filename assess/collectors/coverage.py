@@ -77,7 +77,8 @@ def export_report(
     }
     (work / "export-request.json").write_text(json.dumps(request), encoding="utf-8")
     result = run_bounded(
-        [sys.executable, "-I", "-m", "assess.collectors._coverage_export", str(work / "export-request.json")],
+        # by its path, not with -m: that would import the assess.collectors package (0.3 s of models) first
+        [sys.executable, "-I", str(Path(__file__).with_name("_coverage_export.py")), str(work / "export-request.json")],
         cwd=ctx.target,
         env=suite_env(Path(sys.executable)),
         timeout_s=EXPORT_TIMEOUT_S,
