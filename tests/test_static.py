@@ -420,3 +420,17 @@ def test_each_collector_part_reads_its_fields_as_a_full_read_does(tmp_path: Path
         assert [r.model_dump(include=fields) for r in read] == [r.model_dump(include=fields) for r in full], part
         assert read == [r.model_copy(update={k: FileAnalysis.model_fields[k].default for k in
                                              set(FileAnalysis.model_fields) - fields}) for r in full], part  # fmt: skip
+
+
+def _niceness(paths: Sequence[str]) -> list[FileAnalysis | None]:
+    """A worker's task that reports its priority in place of each record's digest."""
+    records = pool._chunk(paths)
+    return [r.model_copy(update={"digest": str(os.nice(0))}) if r else r for r in records]
+
+
+def test_workers_give_way_to_the_test_suite(tmp_path: Path) -> None:
+    root = _repo(tmp_path / "repo", pool.MIN_FILES_FOR_POOL)
+    paths = list_files(root).paths
+    outcomes = dict(pool.analyse_paths(root, paths, 2, [], task=_niceness))
+    niceness = {out.digest for out in outcomes.values() if isinstance(out, FileAnalysis)}
+    assert niceness == {str(min(os.nice(0) + pool.WORKER_NICENESS, 19))}

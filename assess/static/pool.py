@@ -9,6 +9,7 @@ so the file that kills it again is named and recorded as not analysed, and the r
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -25,6 +26,11 @@ MIN_FILES_FOR_POOL = 40
 """Below this many files, starting worker processes (about a second each) costs more than it saves."""
 MAX_CRASHES = 20
 """After this many files have killed a worker, the rest are given up on rather than retried."""
+WORKER_NICENESS = 10
+"""Workers give way to the target's test suite, which runs beside the static analysis in ``assess run`` and
+is usually its critical path; alone they still have every core. Measured on click 8.1.7's suite (two cores,
+a cold analysis of Jinja2 beside it): 6.9-7.4 s with workers at the suite's priority, 5.9-6.0 s niced,
+4.7-5.5 s alone."""
 IN_FLIGHT_PER_WORKER = 4
 """Chunks submitted ahead per worker: enough to keep them busy, few enough to bound memory."""
 
@@ -36,6 +42,8 @@ _ANALYSER: Analyser | None = None
 
 def _init(root: str) -> None:
     global _ANALYSER
+    with contextlib.suppress(OSError):
+        os.nice(WORKER_NICENESS)
     _ANALYSER = Analyser(Path(root))
 
 
