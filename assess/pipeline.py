@@ -38,6 +38,10 @@ NOTEBOOK_OVERHEAD_S = 600.0
 STATIC_STAGE_TIMEOUT_S = 3600.0
 RESULT_POLL_S = 0.05
 """How often a stage looks for its notebook's result file."""
+SIGNAL_POLL_S = 0.25
+"""The main thread waits for stages in steps this long: Python runs a signal's handler (Ctrl-C, SIGTERM) in
+the main thread only, and a main thread blocked on a lock with no timeout never runs it when the kernel
+delivers the signal to another thread (a runner's log drain, a stage's thread): the run would not stop."""
 KILL_PASSES = 6
 """On an interrupt, how many times to look for process groups left by the kernels (half a second apart)."""
 
@@ -279,7 +283,7 @@ class Pipeline:
                         running[pool.submit(self.run_stage, stage)] = stage
                     if not running:  # a dependency that no stage provides
                         raise RuntimeError(f"stages with unmet dependencies: {[s.name for s in pending]}")
-                    finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                    finished, _ = wait(running, timeout=SIGNAL_POLL_S, return_when=FIRST_COMPLETED)
                     for fut in finished:
                         done[running.pop(fut).name] = fut.result()
             except BaseException:  # Ctrl-C: the notebooks run in their own sessions and would carry on

@@ -412,13 +412,19 @@ def test_an_interrupted_run_exits_130_and_leaves_nothing_behind(
     proc = subprocess.Popen(
         [sys.executable, "-m", "assess.cli", "run", str(repo), "--no-chaos", "--out", str(earlier_run)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "PYTHONFAULTHANDLER": "1"},  # SIGABRT dumps every thread's stack, should it hang
     )  # fmt: skip
     deadline = time.monotonic() + 120
     while not pid_file.exists() and time.monotonic() < deadline and proc.poll() is None:
         time.sleep(0.2)
     assert pid_file.exists(), "the test suite never started"
     proc.send_signal(sig)
-    _, err = proc.communicate(timeout=60)
+    try:
+        _, err = proc.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        proc.send_signal(signal.SIGABRT)
+        _, err = proc.communicate(timeout=30)
+        pytest.fail(f"assess had not stopped 60 s after {sig.name}; its threads then:\n{err[-8000:]}")
     assert proc.returncode == EXIT_INTERRUPTED, err
     assert err.rstrip().splitlines()[-1] == "assess: interrupted" and "Traceback" not in err
     assert no_temporaries(earlier_run) == []

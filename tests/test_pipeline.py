@@ -266,3 +266,40 @@ def test_planning_a_run_imports_no_jsonschema(tmp_path: Path) -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_a_signal_delivered_to_another_thread_still_stops_the_run(tmp_path: Path) -> None:
+    """Found in CI: SIGINT went to one of the run's threads while the main thread waited for the stages
+    with no timeout, so the handler never ran and the run went on. Here the signal is sent to the stage's
+    thread; the stage gives up after 20 s, and must have been released by the handler well before."""
+    import signal
+
+    pipeline = Pipeline(RunParameters(target=str(tmp_path)), tmp_path / "run")
+    release, started = threading.Event(), threading.Event()
+    outcome: dict[str, object] = {}
+
+    def fake_run_stage(stage: Stage) -> StageResult:
+        outcome["thread"] = threading.get_ident()
+        started.set()
+        outcome["released"] = release.wait(timeout=20)
+        return StageResult(name=stage.name, status=Status.OK, started_at="t", duration_s=0.0)
+
+    def stop(signum: int, frame: object) -> None:
+        release.set()
+        raise _Stop
+
+    def send_to_the_stage() -> None:
+        started.wait(timeout=20)
+        signal.pthread_kill(outcome["thread"], signal.SIGUSR1)  # type: ignore[arg-type]
+
+    pipeline.run_stage = fake_run_stage  # type: ignore[method-assign]
+    previous = signal.signal(signal.SIGUSR1, stop)
+    sender = threading.Thread(target=send_to_the_stage)
+    sender.start()
+    try:
+        with pytest.raises(_Stop):
+            pipeline._run_collectors([Stage("a", (), 10, True)])
+    finally:
+        sender.join()
+        signal.signal(signal.SIGUSR1, previous)
+    assert outcome["released"] is True, "the handler ran only once the stage had given up"
