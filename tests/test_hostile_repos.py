@@ -413,6 +413,9 @@ def test_an_interrupted_run_exits_130_and_leaves_nothing_behind(
         [sys.executable, "-m", "assess.cli", "run", str(repo), "--no-chaos", "--out", str(earlier_run)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         env={**os.environ, "PYTHONFAULTHANDLER": "1"},  # SIGABRT dumps every thread's stack, should it hang
+        # A shell that starts a job in the background (as `.ci/run &` does) hands it SIGINT ignored, and Python
+        # keeps an ignored SIGINT ignored: give the run the default, as a terminal's Ctrl-C finds it.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )  # fmt: skip
     deadline = time.monotonic() + 120
     while not pid_file.exists() and time.monotonic() < deadline and proc.poll() is None:
