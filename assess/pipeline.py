@@ -120,7 +120,7 @@ class Pipeline:
     def __init__(self, params: RunParameters, run_dir: Path, listener: Listener | None = None) -> None:
         self.params = params
         self.run_dir = run_dir
-        self._executors = _Executors(run_dir, _executor_env(run_dir / "raw" / "groups"))
+        self._executors = _Executors(run_dir, _executor_env(self.groups_dir))
         weakref.finalize(self, self._executors.close)  # stages run one by one (run_stage) end their runners too
         self.listener = listener or (lambda event, stage, result: None)
         commit, dirty = git_commit(Path(params.target))
@@ -175,15 +175,20 @@ class Pipeline:
     def _notebook(self, stage: Stage) -> Path:
         return self.run_dir / "notebooks" / stage.notebook
 
+    @property
+    def _work(self) -> Path:
+        """Where the runners' requests, results, partial notebooks and logs go."""
+        return self.run_dir / "raw" / "notebooks"
+
     def _partial_notebook(self, stage: Stage) -> Path:
-        return self.run_dir / "raw" / "notebooks" / f"{stage.name}.partial.ipynb"
+        return self._work / f"{stage.name}.partial.ipynb"
 
     def _write_request(self, stage: Stage) -> tuple[Path, Path]:
         """Write the runner's request for ``stage``; returns (request file, result file to wait for).
 
         Files a previous execution of the stage left (its result, its notebook) are removed first.
         """
-        work = self.run_dir / "raw" / "notebooks"
+        work = self._work
         work.mkdir(parents=True, exist_ok=True)
         (self.run_dir / "notebooks").mkdir(exist_ok=True)
         result_path = work / f"{stage.name}.result.json"
