@@ -1,10 +1,10 @@
 """Export coverage.py data as its JSON report, reading the target's coverage configuration.
 
 Run as ``python -I .../assess/collectors/_coverage_export.py REQUEST.json`` (by its path, so that
-only coverage is imported) with the target as the current directory, so coverage.py finds the target's own configuration exactly as it would
-for the target's developers (exclusions, omit patterns, ``fail_under``). ``-I`` keeps the
-target's folder off ``sys.path``, so a target that has its own ``coverage`` or ``assess``
-package cannot shadow ours.
+only coverage is imported) with the target as the current directory, so coverage.py finds the
+target's own configuration exactly as it would for the target's developers (exclusions, omit
+patterns, ``fail_under``). ``-I`` keeps the target's folder off ``sys.path``, so a target that has
+its own ``coverage`` or ``assess`` package cannot shadow ours.
 
 REQUEST.json: ``{"data_file": str | null, "json_out": str | null, "meta_out": str, "keep": [str]}``:
 the report covers the measured files listed in ``keep`` (absolute paths), less what the target's
