@@ -6,6 +6,7 @@ files that git ignores.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
 import subprocess
@@ -106,17 +107,33 @@ def _git_paths(target: Path) -> list[str] | None:
     return [p for p in out.stdout.decode("utf-8", errors="surrogateescape").split("\0") if p]
 
 
-def _walk_paths(target: Path) -> list[str]:
-    found: list[str] = []
+def _walk_paths(target: Path) -> dict[str, os.stat_result]:
+    """Path -> its ``lstat`` for every entry under ``target`` but folders, as ``os.walk`` (not following
+    symlinks) finds them; the stats come with the folder's listing, so no file is asked twice."""
+    found: dict[str, os.stat_result] = {}
     base = os.fspath(target)
-    for root, dirs, files in os.walk(base, followlinks=False):
-        rel_root = os.path.relpath(root, base).replace(os.sep, "/")
-        prefix = "" if rel_root == "." else rel_root + "/"
-        dirs[:] = sorted(d for d in dirs if not _excluded(prefix + d + "/x", walk=True))
-        found.extend(prefix + name for name in files)
-        if len(found) > MAX_FILES:
-            break
+    folders = [""]
+    while folders and len(found) <= MAX_FILES:
+        prefix = folders.pop()
+        try:
+            with os.scandir(os.path.join(base, prefix) if prefix else base) as entries:  # noqa: PTH118
+                for entry in entries:
+                    if _is_dir(entry):  # as os.walk tells them: a symlink to a folder is a folder, not entered
+                        if not entry.is_symlink() and not _excluded(prefix + entry.name + "/x", walk=True):
+                            folders.append(prefix + entry.name + "/")
+                        continue
+                    with contextlib.suppress(OSError):  # gone since the folder was read
+                        found[prefix + entry.name] = entry.stat(follow_symlinks=False)
+        except OSError:
+            continue  # an unreadable folder is left out, as os.walk leaves it
     return found
+
+
+def _is_dir(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_dir()
+    except OSError:
+        return False
 
 
 def _utf8(name: str) -> bool:
@@ -143,15 +160,17 @@ def list_files(target: Path) -> Listing:
     excluded: list[str] = []
     method = "walk"
     raw = _git_paths(target) if git_toplevel(target) else None
+    walked: dict[str, os.stat_result] = {}
     if raw is not None:
         method = "git"
     else:
-        raw = _walk_paths(target)
+        walked = _walk_paths(target)
+        raw = list(walked)
     kept: dict[str, tuple[int, int]] = {}
     skipped: list[str] = []
     base = os.fspath(target)
     for rel in sorted(set(raw)):
-        if _excluded(rel, walk=method == "walk"):
+        if method == "git" and _excluded(rel, walk=False):  # the walk did not enter excluded folders
             continue
         if config.excludes(rel):
             excluded.append(rel)
@@ -160,7 +179,7 @@ def list_files(target: Path) -> Listing:
             skipped.append(rel.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace"))
             continue
         try:
-            st = os.lstat(os.path.join(base, rel))  # noqa: PTH118 (strings: a Path per file costs more than the lstat)
+            st = walked.get(rel) or os.lstat(os.path.join(base, rel))  # noqa: PTH118 (a Path per file costs more)
         except OSError:
             continue  # deleted since it was listed
         if not stat.S_ISREG(st.st_mode):
