@@ -13,10 +13,11 @@ Extractors never grade; probes (``assess.probes``) turn sites into findings.
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import pkgutil
+import stat
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -47,15 +48,85 @@ def load_extractors() -> dict[Input, list[Callable[[Any], Iterable[Site]]]]:
     return EXTRACTORS
 
 
-@dataclass(frozen=True)
-class RepoFiles:
-    """The repository as a list of files, for extractors about what exists (lock files, CI, runbooks)."""
+Read = tuple[str, str, int, str | None]
+"""One thing a repository extractor learnt from a file: (what, path, limit, digest of the answer or None when
+the file could not be read); see :meth:`RepoFiles.replay`."""
 
-    root: Path
-    roles: dict[str, Role]
+
+class RepoFiles:
+    """The repository as a list of files, for extractors about what exists (lock files, CI, runbooks).
+
+    Extractors read files only through :meth:`read`, :meth:`head` and :meth:`mode`, which keep a note of what
+    each answer was (:attr:`reads`). A stored result of the extractors is then reused only while
+    :meth:`replay` finds every file answering the same (:mod:`assess.static.memo`).
+    """
+
+    def __init__(self, root: Path, roles: dict[str, Role]) -> None:
+        self._root = root
+        self.roles = roles
+        self.reads: list[Read] = []
 
     def paths(self) -> list[str]:
         return sorted(self.roles)
+
+    def read(self, rel: str, limit: int) -> str | None:
+        """The text of ``rel`` (UTF-8, undecodable bytes replaced); None when it cannot be read or has more
+        than ``limit`` bytes."""
+        data = _answer(self._root, "read", rel, limit)
+        self.reads.append(("read", rel, limit, _digest(data)))
+        return None if data is None else data.decode("utf-8", errors="replace")
+
+    def head(self, rel: str, limit: int) -> bytes | None:
+        """The first ``limit`` bytes of ``rel``; None when it cannot be read."""
+        data = _answer(self._root, "head", rel, limit)
+        self.reads.append(("head", rel, limit, _digest(data)))
+        return data
+
+    def mode(self, rel: str) -> int | None:
+        """The permission bits of ``rel``; None when it cannot be read."""
+        data = _answer(self._root, "mode", rel, 0)
+        self.reads.append(("mode", rel, 0, _digest(data)))
+        return None if data is None else int(data)
+
+    @staticmethod
+    def replay(root: Path, reads: list[Read]) -> bool:
+        """Whether every file in ``reads`` still answers as it did."""
+        return all(what in _ASK and _digest(_answer(root, what, rel, limit)) == digest
+                   for what, rel, limit, digest in reads)  # fmt: skip
+
+
+def _answer(root: Path, what: str, rel: str, limit: int) -> bytes | None:
+    """The bytes an extractor's question gets (``mode`` as its decimal digits); None when the file cannot be read,
+    or for ``read``, is larger than ``limit``."""
+    parts = rel.split("/")
+    if rel.startswith("/") or ".." in parts:  # not a listed file: never one outside the target
+        return None
+    try:
+        return _ASK[what](root / rel, limit)
+    except OSError:
+        return None
+
+
+def _read_whole(path: Path, limit: int) -> bytes | None:
+    with path.open("rb") as fh:
+        data = fh.read(limit + 1)
+    return None if len(data) > limit else data
+
+
+def _read_head(path: Path, limit: int) -> bytes:
+    with path.open("rb") as fh:
+        return fh.read(limit)
+
+
+def _read_mode(path: Path, _limit: int) -> bytes:
+    return str(stat.S_IMODE(path.stat().st_mode)).encode()
+
+
+_ASK: dict[str, Callable[[Path, int], bytes | None]] = {"read": _read_whole, "head": _read_head, "mode": _read_mode}
+
+
+def _digest(data: bytes | None) -> str | None:
+    return None if data is None else hashlib.sha256(data).hexdigest()
 
 
 MAX_SNIPPET_LINES = 8

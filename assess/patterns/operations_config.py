@@ -207,13 +207,8 @@ MAX_READ = 256 * 1024
 
 
 def _read(files: RepoFiles, rel: str) -> list[str]:
-    try:
-        path = files.root / rel
-        if path.stat().st_size > MAX_READ:
-            return []
-        return path.read_text(encoding="utf-8", errors="replace").splitlines()
-    except OSError:
-        return []
+    text = files.read(rel, MAX_READ)
+    return [] if text is None else text.splitlines()
 
 
 def _ci_line(lines: list[str]) -> int | None:

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import ast
 import re
-import stat
 from collections.abc import Iterator
-from pathlib import Path, PurePosixPath
+from pathlib import PurePosixPath
 from typing import Literal
 
 import yaml
@@ -317,18 +316,9 @@ def secret_files(repo: RepoFiles) -> Iterator[SecretFileSite]:
     for rel in repo.paths():
         if repo.roles[rel] not in SECRET_FILE_ROLES:
             continue
-        path = repo.root / rel
-        try:
-            mode = stat.S_IMODE(path.stat().st_mode)
-            head = _head(path) if rel.lower().endswith((".pem", ".crt")) else b""
-        except OSError:
-            continue
-        what = secret_kind(rel, head)
-        if what is not None:
+        head = repo.head(rel, 65536) if rel.lower().endswith((".pem", ".crt")) else b""
+        what = None if head is None else secret_kind(rel, head)
+        mode = None if what is None else repo.mode(rel)  # asked only of secrets: each answer is kept (RepoFiles)
+        if what is not None and mode is not None:
             yield SecretFileSite(path=rel, line=1, end_line=1, language="", snippet=f"{rel} (mode {mode:04o})",
                                  what=what, mode=mode)  # fmt: skip
-
-
-def _head(path: Path) -> bytes:
-    with path.open("rb") as fh:
-        return fh.read(65536)

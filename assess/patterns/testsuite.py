@@ -279,6 +279,10 @@ def _markers(path: str, lines: list[str], markers: list[str]) -> Iterator[Site]:
                                        .strip(), evidence=f"pytest marker {mark!r} registered")  # fmt: skip
 
 
+MAX_INI_BYTES = 1024 * 1024
+"""Larger pytest/tox/setup.cfg files are not read for markers."""
+
+
 def _ini_markers(path: str, text: str) -> Iterator[Site]:
     lines = text.splitlines()
     inside = False
@@ -302,8 +306,6 @@ def repository(repo: RepoFiles) -> Iterator[Site]:
         if PurePosixPath(p).name == "asv.conf.json":
             yield PerformanceSuiteSite(path=p, line=1, end_line=1, language="JSON", tool="asv")
         elif PurePosixPath(p).name in INI_FILES:
-            try:
-                text = (repo.root / p).read_text(encoding="utf-8", errors="replace")
-            except OSError:
-                continue
-            yield from _ini_markers(p, text)
+            text = repo.read(p, MAX_INI_BYTES)
+            if text is not None:
+                yield from _ini_markers(p, text)
