@@ -130,7 +130,7 @@ def _parser() -> argparse.ArgumentParser:
         "--timeout", type=float, default=180.0, metavar="SECONDS", help="limit for each experiment (default: 180)"
     )
     _chaos_options(crun, "")
-    cache = sub.add_parser("cache", help="the cache of file analyses: how big it is, or empty it")
+    cache = sub.add_parser("cache", help="the cache of file analyses and evidence: how big it is, or empty it")
     cache.add_argument("cache_command", choices=("info", "clear"))
     cache.add_argument("--cache-dir", metavar="DIR", help="the cache folder (default: as 'assess run' uses)")
     return parser

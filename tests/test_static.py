@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 import assess.static.pool as pool
+import assess.static.run as static_run
 from assess.collectors import CollectContext
 from assess.collectors.complexity import collect_complexity
 from assess.collectors.inventory import collect_inventory
@@ -26,7 +27,7 @@ from assess.patterns.pyast import PythonFile
 from assess.patterns.security_bandit import bandit_sites
 from assess.static.cache import Cache, entry_key
 from assess.static.record import GROUPS, FileAnalysis, join_groups, record_lines
-from assess.static.run import analyse, analyse_in_memory, shared_analysis
+from assess.static.run import analyse_in_memory, shared_analysis
 from assess.static.worker import OPTIONS, Analyser
 
 from .conftest import write_files
@@ -198,7 +199,7 @@ def _entry_record(text: str) -> FileAnalysis:
 
 
 def _entries(cache_dir: Path) -> list[Path]:
-    return sorted(cache_dir.rglob("*.json"))
+    return sorted((cache_dir / "files").rglob("*.json"))
 
 
 @pytest.mark.parametrize(
@@ -289,17 +290,25 @@ def _ctx(root: Path, run_dir: Path, cache: Path | None = None) -> CollectContext
     return CollectContext(params=params, run_dir=run_dir)
 
 
-def test_collectors_running_together_share_one_analysis(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+@pytest.mark.parametrize("cached", [False, True])
+def test_collectors_running_together_share_one_analysis(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, cached: bool
+) -> None:
     root = _repo(tmp_path / "repo", 3)
-    ctx = _ctx(root, tmp_path / "run")
-    calls: list[int] = []
-    real = analyse
+    ctx = _ctx(root, tmp_path / "run", tmp_path / "cache" if cached else None)
+    calls: list[str] = []
 
-    def counted(*args, **kwargs):  # type: ignore[no-untyped-def]
-        calls.append(1)
-        return real(*args, **kwargs)
+    def counted(name: str) -> None:
+        real = getattr(static_run, name)
 
-    monkeypatch.setattr("assess.static.run.analyse", counted)
+        def call(*args, **kwargs):  # type: ignore[no-untyped-def]
+            calls.append(name)
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(static_run, name, call)
+
+    counted("plan")
+    counted("_analyse")
     results: dict[str, object] = {}
     collectors = {"inventory": collect_inventory, "complexity": collect_complexity, "patterns": collect_patterns}
     threads = [threading.Thread(target=lambda k=k, f=f: results.update({k: f(ctx)})) for k, f in collectors.items()]
@@ -307,7 +316,7 @@ def test_collectors_running_together_share_one_analysis(monkeypatch: pytest.Monk
         t.start()
     for t in threads:
         t.join()
-    assert len(calls) == 1
+    assert sorted(calls) == ["_analyse", "plan"]
     assert all(getattr(ev, "status", None) is Status.OK for ev in results.values()), results
     assert not (tmp_path / "run/raw/static/files.jsonl.partial").exists()
 
@@ -342,10 +351,12 @@ def test_skips_are_recorded_with_their_reasons(tmp_path: Path) -> None:
 def test_the_cache_dir_parameter_fills_and_uses_the_cache(tmp_path: Path) -> None:
     root = _repo(tmp_path / "repo", 2)
     first = shared_analysis(_ctx(root, tmp_path / "run1", tmp_path / "cache"))
+    first_records = sorted(first.records(), key=lambda r: r.path)
     second = shared_analysis(_ctx(root, tmp_path / "run2", tmp_path / "cache"))
+    assert sorted(second.records(), key=lambda r: r.path) == first_records
     assert (first.summary.cache_hits, first.summary.cache_misses) == (0, first.summary.files)
     assert (second.summary.cache_hits, second.summary.cache_misses) == (second.summary.files, 0)
-    assert sorted(second.records(), key=lambda r: r.path) == sorted(first.records(), key=lambda r: r.path)
+    assert first.summary.reusable and first.summary.tree_key == second.summary.tree_key
 
 
 INTERRUPTED = """

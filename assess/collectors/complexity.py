@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import PurePosixPath
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import lizard
 from lizard_languages import get_reader_for
@@ -31,6 +31,9 @@ from radon.visitors import ComplexityVisitor
 from assess.collectors import CollectContext, register_collector
 from assess.model import Block, ComplexityData, ComplexityEvidence, FileMetrics, Halstead, Role, SkippedFile, Status
 from assess.static.record import FileAnalysis
+
+if TYPE_CHECKING:
+    from assess.static.run import StaticAnalysis
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
 """Larger files are listed as skipped and not analysed: they are almost always generated."""
@@ -218,6 +221,10 @@ def collect_complexity(ctx: CollectContext) -> ComplexityEvidence:
     from assess.static.run import shared_analysis  # here: assess.static measures files with this module's functions
 
     static = shared_analysis(ctx)
+    return static.evidence("complexity", lambda: (_evidence(static), []), ComplexityEvidence.model_validate_json)
+
+
+def _evidence(static: StaticAnalysis) -> ComplexityEvidence:
     data, warnings = complexity_data(static.records("complexity"))
     warnings = [*static.summary.warnings, *warnings]
     if not data.files:

@@ -12,7 +12,7 @@ from assess.collectors import CollectContext, register_collector
 from assess.collectors.roles import CODE_LANGUAGES
 from assess.model import FileEntry, InventoryData, InventoryEvidence, Ratios, Role, Status
 from assess.static.record import FileAnalysis
-from assess.static.run import StaticSummary, analyse_in_memory, shared_analysis
+from assess.static.run import StaticAnalysis, StaticSummary, analyse_in_memory, shared_analysis
 
 
 def ratios(files: tuple[FileEntry, ...]) -> Ratios:
@@ -59,6 +59,10 @@ def inventory(target: Path) -> InventoryData:
 @register_collector("inventory", title="Inventory")
 def collect_inventory(ctx: CollectContext) -> InventoryEvidence:
     static = shared_analysis(ctx)
+    return static.evidence("inventory", lambda: (_evidence(static), []), InventoryEvidence.model_validate_json)
+
+
+def _evidence(static: StaticAnalysis) -> InventoryEvidence:
     data = inventory_data(static.records("inventory"), static.summary)
     warnings = list(static.summary.warnings)
     if data.unparsed_test_files:

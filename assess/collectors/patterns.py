@@ -18,19 +18,20 @@ from pathlib import Path
 from assess.collectors import CollectContext, register_collector
 from assess.model import Status
 from assess.model.inventory import SkippedFile
-from assess.model.patterns import PatternsData, PatternsEvidence, ScannedFile, Site
-from assess.patterns import RepoFiles, load_extractors
+from assess.model.patterns import PatternsData, PatternsEvidence, ScannedFile, Site, read_patterns_evidence
+from assess.patterns import Read, RepoFiles, load_extractors
 from assess.static.record import FileAnalysis
-from assess.static.run import StaticSummary, analyse_in_memory, shared_analysis
+from assess.static.run import StaticAnalysis, StaticSummary, analyse_in_memory, shared_analysis
 
 TOOLS = ("tree-sitter", "tree-sitter-javascript", "tree-sitter-typescript", "bandit", "pyyaml")
 MAX_WARNINGS = 50
 
 
 def patterns_data(
-    root: Path, records: Iterable[FileAnalysis], summary: StaticSummary
+    root: Path, records: Iterable[FileAnalysis], summary: StaticSummary, reads: list[Read] | None = None
 ) -> tuple[PatternsData, list[str]]:
-    """Every pattern site from the static analysis' records (in any order) and the repository extractors."""
+    """Every pattern site from the static analysis' records (in any order) and the repository extractors;
+    what those read is added to ``reads``."""
     files: list[ScannedFile] = []
     sites: list[Site] = []
     skipped: list[SkippedFile] = []
@@ -51,6 +52,8 @@ def patterns_data(
         except Exception as err:  # an extractor bug must not lose the others
             warnings.append(f"{extract.__module__}.{extract.__name__} failed on the repository: "
                             f"{type(err).__name__}: {err}")  # fmt: skip
+    if reads is not None:
+        reads.extend(repo.reads)
     if skipped:
         warnings.append(f"{len(skipped)} file(s) not scanned on purpose (vendored, generated or too large); "
                         "each is listed with its reason")  # fmt: skip
@@ -81,9 +84,16 @@ def _versions() -> dict[str, str]:
 @register_collector("patterns", title="Patterns")
 def collect_patterns(ctx: CollectContext) -> PatternsEvidence:
     static = shared_analysis(ctx)
-    data, warnings = patterns_data(ctx.target, static.records(), static.summary)
+    return static.evidence("patterns", lambda: _evidence(ctx, static), read_patterns_evidence)
+
+
+def _evidence(ctx: CollectContext, static: StaticAnalysis) -> tuple[PatternsEvidence, list[Read]]:
+    reads: list[Read] = []
+    records = static.records()
+    data, warnings = patterns_data(ctx.target, records, static.summary, reads)
     if unparsed := sum(1 for f in data.files if not f.parsed):
         warnings.insert(0, f"{unparsed} file(s) could not be parsed; they are listed with the parser's message")
     if len(warnings) > MAX_WARNINGS:
         warnings = [*warnings[: MAX_WARNINGS - 1], f"... and {len(warnings) - MAX_WARNINGS + 1} more warning(s)"]
-    return PatternsEvidence(status=Status.OK, data=data, warnings=tuple(warnings), tool_versions=_versions())
+    evidence = PatternsEvidence(status=Status.OK, data=data, warnings=tuple(warnings), tool_versions=_versions())
+    return evidence, reads

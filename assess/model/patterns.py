@@ -129,18 +129,31 @@ class PatternsData(Model):
 
 
 @functools.cache
-def _typed_scan(types: tuple[type[Site], ...]) -> type[Model]:
-    """A model of one file's scan as the static analysis stores it (``scan`` and ``patterns_skip``), with
-    the sites' kinds in its schema, so that JSON is validated to typed sites in one pass (PatternsData's
-    own validator goes through Python objects first: twice as slow on a large tree)."""
+def _typed_data(types: tuple[type[Site], ...]) -> type[Model]:
+    """A model of :class:`PatternsData` with the sites' kinds in its schema, so that JSON is validated to typed
+    sites in one pass (PatternsData's own validator goes through Python objects first: twice as slow on a
+    large tree)."""
     site: Any = _site_union(types)
-    typed_data = create_model(
+    return create_model(
         "TypedPatternsData",
         __base__=Model,
         files=(tuple[ScannedFile, ...], ...),
         sites=(tuple[site, ...], ...),
         skipped=(tuple[SkippedFile, ...], ()),
     )
+
+
+def _untyped(data: Any) -> PatternsData | None:
+    """The PatternsData of a :func:`_typed_data` object (already validated)."""
+    if data is None:
+        return None
+    return PatternsData.model_construct(files=data.files, sites=data.sites, skipped=data.skipped)
+
+
+@functools.cache
+def _typed_scan(types: tuple[type[Site], ...]) -> type[Model]:
+    """A model of one file's scan as the static analysis stores it (``scan`` and ``patterns_skip``)."""
+    typed_data = _typed_data(types)
     return create_model(
         "TypedScan", __base__=Model, scan=(typed_data | None, None), patterns_skip=(SkippedFile | None, None)
     )
@@ -151,13 +164,28 @@ def read_scan(text: str) -> dict[str, Any]:
     site of a registered kind; raises pydantic's ValidationError (a ValueError) on anything else."""
     _load_site_types()
     typed: Any = _typed_scan(tuple(SITE_TYPES.values())).model_validate_json(text)
-    data = typed.scan
-    scan = None if data is None else PatternsData.model_construct(files=data.files, sites=data.sites,
-                                                                     skipped=data.skipped)  # fmt: skip
-    return {"scan": scan, "patterns_skip": typed.patterns_skip}
+    return {"scan": _untyped(typed.scan), "patterns_skip": typed.patterns_skip}
 
 
 @register_evidence
 class PatternsEvidence(Evidence):
     kind: Literal["patterns"] = "patterns"
     data: PatternsData | None = None
+
+
+@functools.cache
+def _typed_evidence(types: tuple[type[Site], ...]) -> type[Evidence]:
+    typed_data = _typed_data(types)
+    return create_model("TypedPatternsEvidence", __base__=PatternsEvidence, data=(typed_data | None, None))
+
+
+def read_patterns_evidence(text: str | bytes) -> PatternsEvidence:
+    """A :class:`PatternsEvidence` from its JSON, validated in one pass (see :func:`_typed_data`): as
+    ``PatternsEvidence.model_validate_json`` would read it, in about half the time on a large tree (Django:
+    0.14-0.28 s against 0.35-0.53 s). Raises pydantic's ValidationError (a ValueError) on anything it would
+    refuse."""
+    _load_site_types()
+    typed = _typed_evidence(tuple(SITE_TYPES.values())).model_validate_json(text)
+    fields = {name: getattr(typed, name) for name in PatternsEvidence.model_fields}
+    fields["data"] = _untyped(typed.data)
+    return PatternsEvidence.model_construct(_fields_set=typed.model_fields_set, **fields)

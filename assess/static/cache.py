@@ -11,6 +11,7 @@ An entry is used only if it names the key it was looked up by and the rest of it
 its second line; anything else (truncated, edited, half-written, from another layout) is ignored and
 overwritten. A record is validated when a collector reads it from the run's stream, as every record
 is; checking the entry's checksum instead of validating it again here halves a warm run's reading.
+Collectors' whole evidence is kept beside the records, in ``<dir>/evidence`` (:mod:`assess.static.memo`).
 The folder is safe to delete at any time. A cache that cannot be written (read-only, full disk)
 is reported once and the run goes on without it.
 """
@@ -69,9 +70,14 @@ def _tool_versions() -> tuple[tuple[str, str], ...]:
 
 
 def entry_key(path: str, digest: str, options: Mapping[str, object]) -> str:
-    parts = {"path": path, "digest": digest, "options": dict(options), "tools": _tool_versions(),
-             "code": code_fingerprint()}  # fmt: skip
-    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+    context = _context(json.dumps(dict(options), sort_keys=True), _tool_versions(), code_fingerprint())
+    return hashlib.sha256(f"{context}\0{path}\0{digest}".encode()).hexdigest()
+
+
+@cache
+def _context(options: str, tools: tuple[tuple[str, str], ...], code: str) -> str:
+    """sha256 over what every key shares, made once (a warm run makes thousands of keys)."""
+    return hashlib.sha256(json.dumps({"options": options, "tools": tools, "code": code}).encode()).hexdigest()
 
 
 class Cache:
@@ -125,10 +131,16 @@ class Cache:
             self.write_error = f"the cache in {self.root} could not be written ({why}); going on without it"
 
 
+ENTRY_FOLDERS = ("files", "evidence")
+"""The cache's folders: file records (this module) and collectors' evidence (:mod:`assess.static.memo`)."""
+
+
 def _entry_files(root: Path) -> list[Path]:
     """The cache's entry files (and temporary files left by a killed writer); nothing else under ``root``."""
-    base = root / "files"
-    return [p for p in base.glob("v*/??/*") if p.is_file() and p.suffix in {".json", ".tmp"}] if base.is_dir() else []
+    found = []
+    for folder in ENTRY_FOLDERS:
+        found += [p for p in (root / folder).glob("v*/??/*") if p.is_file() and p.suffix in {".json", ".tmp"}]
+    return found
 
 
 def cache_usage(root: Path) -> tuple[int, int]:
@@ -144,9 +156,10 @@ def clear_cache(root: Path) -> int:
     for path in _entry_files(root):
         path.unlink(missing_ok=True)
         removed += path.suffix == ".json"
-    for folder in sorted((root / "files").glob("v*/??"), reverse=True) + sorted((root / "files").glob("v*")):
+    for name in ENTRY_FOLDERS:
+        for folder in [*sorted((root / name).glob("v*/??"), reverse=True), *sorted((root / name).glob("v*"))]:
+            with contextlib.suppress(OSError):
+                folder.rmdir()
         with contextlib.suppress(OSError):
-            folder.rmdir()
-    with contextlib.suppress(OSError):
-        (root / "files").rmdir()
+            (root / name).rmdir()
     return removed

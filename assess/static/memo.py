@@ -1,0 +1,117 @@
+"""The second level of the cache: a static collector's whole evidence, for a tree it has seen before.
+
+A warm re-run finds every file in the file cache (:mod:`assess.static.cache`), but rebuilding the
+inventory, complexity and patterns evidence from some thousands of records still costs seconds on a
+large tree. This cache keeps each of the three pieces of evidence under a key made from the collector's
+kind and the analysis' *tree key*: a sha256 over the listing and every file's cache key, which holds the
+file's path and content digest, the analysis options, the tool versions and assess's own code. Evidence
+is a function of the records and the listing, so the same tree key gives the same evidence, with one
+exception: repository extractors (:class:`assess.patterns.RepoFiles`) read a few files themselves (CI
+pipelines, requirement files, key files' modes). What each of them learnt is stored with the evidence,
+and the evidence is used only if every such file still answers the same.
+
+Only analyses where nothing went wrong are stored or looked up (:attr:`StaticSummary.reusable`): no
+unreadable or crashed file, no distrusted or unwritable cache entry, no file that changed while it was
+analysed. An entry is a file ``<dir>/evidence/v1/<2 hex>/<key>.json``: the key, the sha256 of the rest,
+the extractors' reads as JSON, then the evidence as JSON, each on a line of its own. It is checked like a
+file entry, and ignored (and overwritten) when anything is wrong with it. The newest
+:data:`MAX_ENTRIES` entries are kept; older ones are deleted when a new one is written.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from assess._files import atomic_write_bytes
+from assess.model import Evidence
+from assess.patterns import Read, RepoFiles
+
+LAYOUT = "evidence/v1"
+MAX_ENTRIES = 30
+"""Ten trees' worth of the three collectors' evidence."""
+MAX_ENTRY_BYTES = 512 * 1024 * 1024
+
+
+def memo_key(kind: str, tree_key: str) -> str:
+    return hashlib.sha256(f"{LAYOUT}\0{kind}\0{tree_key}".encode()).hexdigest()
+
+
+class EvidenceMemo:
+    """The evidence cache in ``root`` (the file cache's folder). ``get`` and ``put`` never raise."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.ignored = 0
+        self.write_error: str | None = None
+
+    def _file(self, key: str) -> Path:
+        return self.root / LAYOUT / key[:2] / f"{key}.json"
+
+    def get(self, kind: str, tree_key: str, target: Path, read: Callable[[bytes], Evidence]) -> Evidence | None:
+        """The evidence stored for ``kind`` on the tree ``tree_key``, read by ``read`` from its JSON, if the files
+        the repository extractors read in ``target`` still answer the same; else None."""
+        key = memo_key(kind, tree_key)
+        path = self._file(key)
+        try:
+            with path.open("rb") as fh:
+                raw = fh.read(MAX_ENTRY_BYTES + 1)
+        except OSError:
+            return None
+        try:
+            if len(raw) > MAX_ENTRY_BYTES:
+                raise ValueError("too large")
+            stored_key, checksum, rest = raw.split(b"\n", 2)
+            if stored_key.decode("ascii") != key:
+                raise ValueError("not the entry for this key")
+            if hashlib.sha256(rest).hexdigest() != checksum.decode("ascii"):
+                raise ValueError("damaged")
+            reads_line, document = rest.split(b"\n", 1)
+            reads = [(str(what), str(rel), int(limit), digest) for what, rel, limit, digest in json.loads(reads_line)]
+            if not RepoFiles.replay(target, reads):  # a file an extractor read answers otherwise now
+                return None
+            evidence = read(document)
+            if evidence.kind != kind:
+                raise ValueError("another kind's evidence")
+        except (ValueError, TypeError, ValidationError):  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+            self.ignored += 1
+            return None
+        with contextlib.suppress(OSError):
+            os.utime(path)  # newest first when the oldest are pruned
+        return evidence
+
+    def put(self, kind: str, tree_key: str, evidence: Evidence, reads: list[Read]) -> None:
+        if self.write_error is not None:
+            return
+        key = memo_key(kind, tree_key)
+        try:
+            rest = json.dumps(reads).encode() + b"\n" + evidence.model_dump_json().encode()
+            entry = b"%s\n%s\n%s" % (key.encode(), hashlib.sha256(rest).hexdigest().encode(), rest)
+            atomic_write_bytes(self._file(key), entry, fsync=False)
+            self._prune()
+        except OSError as err:
+            self.write_error = f"the evidence cache in {self.root} could not be written ({err.strerror or err})"
+
+    def _prune(self) -> None:
+        entries: list[tuple[float, Path]] = []
+        for path in (self.root / LAYOUT).glob("??/*.json"):
+            with contextlib.suppress(OSError):
+                entries.append((path.stat().st_mtime, path))
+        for _, path in sorted(entries, reverse=True)[MAX_ENTRIES:]:
+            with contextlib.suppress(OSError):
+                path.unlink()
+
+
+def tree_key(facts: dict[str, Any], keys: dict[str, tuple[str, str]]) -> str:
+    """sha256 over the listing's ``facts`` and every file's cache key, in path order."""
+    h = hashlib.sha256(json.dumps(facts, sort_keys=True).encode())
+    for rel in sorted(keys):
+        h.update(f"\0{rel}\0{keys[rel][0]}".encode())
+    return h.hexdigest()
