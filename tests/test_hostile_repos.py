@@ -13,6 +13,7 @@ what it is given, then raises OSError(ENOSPC).
 
 from __future__ import annotations
 
+import builtins
 import errno
 import io
 import json
@@ -213,6 +214,7 @@ def unreadable(monkeypatch: pytest.MonkeyPatch) -> Callable[[Path], None]:
 
     def install(root: Path) -> None:
         monkeypatch.setattr(io, "open", fake_open)
+        monkeypatch.setattr(builtins, "open", fake_open)
         monkeypatch.setattr(os, "scandir", fake_scandir)
 
     return install

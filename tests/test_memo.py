@@ -12,11 +12,12 @@ import pytest
 
 import assess.static.memo as memo
 import assess.static.run as static_run
-from assess.collectors import CollectContext
+from assess.collectors import CollectContext, run_collector
 from assess.collectors.complexity import collect_complexity
 from assess.collectors.inventory import collect_inventory
 from assess.collectors.patterns import collect_patterns
 from assess.model import Evidence, RunParameters, Status
+from assess.model.io import dumps
 from assess.patterns import RepoFiles
 from assess.patterns.security import SecretFileSite
 from assess.static.cache import cache_usage, clear_cache
@@ -79,6 +80,12 @@ def test_a_warm_run_takes_every_collectors_evidence_from_the_cache(
     second = _collect(root, tmp_path / "run2", cache)
     assert second == computed
     assert not (tmp_path / "run2/raw/static/files.jsonl").exists()  # not a record was needed
+    ctx = _ctx(root, tmp_path / "run3", cache)
+    for kind in COLLECTORS:  # as a run writes it: the stored text, with this run's duration
+        written = run_collector(kind, ctx)
+        assert written.duration_s is not None
+        assert ctx.evidence_path(kind).read_text() == dumps(written)
+        assert written.model_copy(update={"duration_s": None}).model_dump(mode="json") == computed[kind]
 
 
 def test_an_edited_file_is_a_new_tree(tmp_path: Path) -> None:
@@ -147,8 +154,8 @@ def _changed_while_analysed(monkeypatch: pytest.MonkeyPatch, root: Path) -> None
 def _unreadable(monkeypatch: pytest.MonkeyPatch, root: Path) -> None:
     real = static_run.read_file
 
-    def refuse(path: Path) -> object:
-        if path.name == "app.js":
+    def refuse(path: str | Path) -> object:
+        if Path(path).name == "app.js":
             raise PermissionError(13, "Permission denied")
         return real(path)
 
@@ -181,7 +188,7 @@ def _forged(text: bytes, document: bytes) -> bytes:
 DAMAGE: list[Callable[[bytes, dict[str, bytes]], bytes]] = [
     lambda text, _: text[: len(text) // 2],  # truncated
     lambda text, _: b"",  # empty
-    lambda text, _: text.replace(b'"status":"ok"', b'"status":"OK"', 1),  # edited: checksum no longer matches
+    lambda text, _: text.replace(b'"status": "ok"', b'"status": "OK"', 1),  # edited: checksum no longer matches
     lambda text, _: _forged(text, b'{"kind": "patterns", "status": "nonsense"}'),  # right checksum, invalid evidence
     lambda text, others: _forged(text, others["complexity"].split(b"\n", 3)[3]),  # another kind's evidence
     lambda text, _: b"0" * 64 + text[64:],  # another key's entry copied here
@@ -198,7 +205,9 @@ def test_a_damaged_entry_is_ignored_and_rewritten(
     paths = {kind: cache / memo.LAYOUT / key[:2] / f"{key}.json" for kind in COLLECTORS
              if (key := memo.memo_key(kind, tree))}  # fmt: skip
     texts = {kind: path.read_bytes() for kind, path in paths.items()}
-    paths["patterns"].write_bytes(damage(texts["patterns"], texts))
+    damaged = damage(texts["patterns"], texts)
+    assert damaged != texts["patterns"]
+    paths["patterns"].write_bytes(damaged)
     assert _collect(root, tmp_path / "run2", cache) == first
     assert paths["patterns"].read_bytes().split(b"\n", 2)[:2] == texts["patterns"].split(b"\n", 2)[:2]
 

@@ -223,3 +223,21 @@ def test_failed_write_leaves_no_file(tmp_path: Path, monkeypatch: pytest.MonkeyP
 
 def test_schema_version_is_written():
     assert json.loads(dumps(SAMPLES[0]))["schema_version"] == 1
+
+
+@pytest.mark.parametrize("duration", [None, 0.0, 1e-05, 0.123, 3.0, 12345.678, 1e300])
+def test_a_remembered_evidence_text_is_written_as_dumps_writes_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, duration: float | None
+) -> None:
+    from assess.model.io import remember_dumps, write_evidence
+
+    warnings = ('"duration_s": null,', 'a\n  "duration_s": null,', "beyond the BMP: \U0001f642")
+    evidence = InventoryEvidence(status=Status.OK, warnings=warnings)
+    text = dumps(evidence)
+    read = InventoryEvidence.model_validate_json(text)
+    remember_dumps(read, text.encode())
+    with monkeypatch.context() as patch:
+        patch.setattr("assess.model.io.dumps", lambda _model: pytest.fail("serialised again"))
+        written = write_evidence(read, duration, tmp_path / "e.json")
+    assert written == evidence.model_copy(update={"duration_s": duration})
+    assert (tmp_path / "e.json").read_text() == dumps(written)

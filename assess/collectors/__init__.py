@@ -16,7 +16,7 @@ from pathlib import Path
 
 from assess.model import Evidence, RunParameters, Status
 from assess.model.evidence import EVIDENCE_TYPES
-from assess.model.io import ModelFileError, read_evidence, write_model
+from assess.model.io import ModelFileError, read_evidence, write_evidence
 
 BUILTIN_MODULES = ("inventory", "coverage", "tests", "complexity", "patterns", "chaos")
 
@@ -104,6 +104,4 @@ def run_collector(kind: str, ctx: CollectContext) -> Evidence:
         trace.write_text(traceback.format_exc(), encoding="utf-8")
         reason = f"{type(err).__name__}: {err} (traceback in {trace.relative_to(ctx.run_dir)})"
         evidence = error_evidence(kind, reason)
-    evidence = evidence.model_copy(update={"duration_s": round(time.monotonic() - start, 3)})
-    write_model(evidence, ctx.evidence_path(kind))
-    return evidence
+    return write_evidence(evidence, round(time.monotonic() - start, 3), ctx.evidence_path(kind))

@@ -70,12 +70,12 @@ def _tool_versions() -> tuple[tuple[str, str], ...]:
 
 
 def entry_key(path: str, digest: str, options: Mapping[str, object]) -> str:
-    context = _context(json.dumps(dict(options), sort_keys=True), _tool_versions(), code_fingerprint())
+    context = _context(tuple(sorted(options.items())), _tool_versions(), code_fingerprint())
     return hashlib.sha256(f"{context}\0{path}\0{digest}".encode()).hexdigest()
 
 
 @cache
-def _context(options: str, tools: tuple[tuple[str, str], ...], code: str) -> str:
+def _context(options: tuple[tuple[str, object], ...], tools: tuple[tuple[str, str], ...], code: str) -> str:
     """sha256 over what every key shares, made once (a warm run makes thousands of keys)."""
     return hashlib.sha256(json.dumps({"options": options, "tools": tools, "code": code}).encode()).hexdigest()
 

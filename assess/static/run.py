@@ -13,6 +13,7 @@ import contextlib
 import fcntl
 import hashlib
 import json
+import os
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -220,9 +221,10 @@ def _analyse(
 def _keys(root: Path, paths: Iterable[str], unreadable: list[str]) -> dict[str, tuple[str, str]]:
     """Path -> (cache key, the content digest it was made from), for each file that can be read."""
     keys = {}
+    base = os.fspath(root)
     for rel in paths:
         try:
-            size, data, whole = read_file(root / rel)
+            size, data, whole = read_file(os.path.join(base, rel))  # noqa: PTH118
         except OSError:
             unreadable.append(rel)
             continue
