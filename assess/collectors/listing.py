@@ -65,13 +65,11 @@ class Listing:
 
 
 def _excluded(rel: str, *, walk: bool) -> bool:
-    parts = rel.split("/")[:-1]
-    for part in parts:
-        if part in EXCLUDED_DIRS or part.endswith(".egg-info"):
-            return True
-        if walk and part in WALK_ONLY_EXCLUDED_DIRS:
-            return True
-    return False
+    return any(_excluded_dir(part, walk=walk) for part in rel.split("/")[:-1])
+
+
+def _excluded_dir(name: str, *, walk: bool) -> bool:
+    return name in EXCLUDED_DIRS or name.endswith(".egg-info") or (walk and name in WALK_ONLY_EXCLUDED_DIRS)
 
 
 def _git(target: Path, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[bytes] | None:
@@ -119,7 +117,7 @@ def _walk_paths(target: Path) -> dict[str, os.stat_result]:
             with os.scandir(os.path.join(base, prefix) if prefix else base) as entries:  # noqa: PTH118
                 for entry in entries:
                     if _is_dir(entry):  # as os.walk tells them: a symlink to a folder is a folder, not entered
-                        if not entry.is_symlink() and not _excluded(prefix + entry.name + "/x", walk=True):
+                        if not entry.is_symlink() and not _excluded_dir(entry.name, walk=True):
                             folders.append(prefix + entry.name + "/")
                         continue
                     with contextlib.suppress(OSError):  # gone since the folder was read
