@@ -134,6 +134,12 @@ def test_repo_files_replay_tells_whether_each_answer_is_the_same(tmp_path: Path)
         change()
         assert not RepoFiles.replay(tmp_path, repo.reads)
     assert not RepoFiles.replay(tmp_path, [("exec", "a.txt", 0, None)])  # a question it does not know
+    (tmp_path / "a.txt").unlink(missing_ok=True)  # the last change deleted it
+    os.mkfifo(tmp_path / "a.txt")  # opening it to read would wait for a writer for ever
+    assert not RepoFiles.replay(tmp_path, repo.reads)
+    (tmp_path / "a.txt").unlink()
+    (tmp_path / "a.txt").symlink_to(tmp_path / "b.pem")
+    assert repo.read("a.txt", 100) is None and repo.mode("a.txt") is None  # as the listing, no symlink is read
     outside = tmp_path.parent / "outside.txt"
     outside.write_text("x")
     for rel in (str(outside), "../outside.txt", "sub/../../outside.txt"):

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import os
 import pkgutil
 import stat
 from collections.abc import Callable, Iterable
@@ -97,32 +98,29 @@ class RepoFiles:
 
 def _answer(root: Path, what: str, rel: str, limit: int) -> bytes | None:
     """The bytes an extractor's question gets (``mode`` as its decimal digits); None when the file cannot be read,
-    or for ``read``, is larger than ``limit``."""
-    parts = rel.split("/")
-    if rel.startswith("/") or ".." in parts:  # not a listed file: never one outside the target
+    is not a regular file (a symlink, a FIFO that would block, a device), or for ``read``, is larger than
+    ``limit``."""
+    if what not in _ASK or rel.startswith("/") or ".." in rel.split("/"):  # never a file outside the target
         return None
     try:
-        return _ASK[what](root / rel, limit)
+        fd = os.open(root / rel, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW)
     except OSError:
         return None
+    with os.fdopen(fd, "rb") as fh:
+        try:
+            mode = os.fstat(fd).st_mode
+            if not stat.S_ISREG(mode):
+                return None
+            if what == "mode":
+                return str(stat.S_IMODE(mode)).encode()
+            data = fh.read(limit + 1 if what == "read" else limit)
+        except OSError:
+            return None
+    return None if what == "read" and len(data) > limit else data
 
 
-def _read_whole(path: Path, limit: int) -> bytes | None:
-    with path.open("rb") as fh:
-        data = fh.read(limit + 1)
-    return None if len(data) > limit else data
-
-
-def _read_head(path: Path, limit: int) -> bytes:
-    with path.open("rb") as fh:
-        return fh.read(limit)
-
-
-def _read_mode(path: Path, _limit: int) -> bytes:
-    return str(stat.S_IMODE(path.stat().st_mode)).encode()
-
-
-_ASK: dict[str, Callable[[Path, int], bytes | None]] = {"read": _read_whole, "head": _read_head, "mode": _read_mode}
+_ASK = frozenset({"read", "head", "mode"})
+"""What an extractor may ask of a file: its text (whole, up to a limit), its first bytes, its permission bits."""
 
 
 def _digest(data: bytes | None) -> str | None:
