@@ -388,6 +388,9 @@ def _executor_env(groups_dir: Path) -> dict[str, str]:
 
     env = dict(os.environ)
     env[GROUPS_DIR_ENV] = str(groups_dir)
-    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    # Bytecode stays as the user's environment has it: the kernels run in the run folder and import only assess
+    # and its dependencies, whose compiled modules are theirs to keep (forbidding it made every kernel compile
+    # assess's modules afresh). The target's tests and services get PYTHONDONTWRITEBYTECODE from their own
+    # launchers (collectors/testrun.py, chaos/runner.py), so nothing is written into the target.
     env.setdefault("MPLBACKEND", "agg")
     return env

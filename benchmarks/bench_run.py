@@ -39,6 +39,7 @@ import argparse
 import hashlib
 import importlib.util
 import json
+import os
 import re
 import shutil
 import statistics
@@ -100,6 +101,11 @@ peak = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, resource.getrusag
 print(json.dumps({"wall": time.perf_counter() - start, "cpu": sum(t1[:4]) - sum(t0[:4]), "peak_mb": peak / 1024,
                   "rc": rc, "error": error}))
 """
+
+CHILD_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+"""Every measured command may keep compiled bytecode, as on a user's machine (some containers forbid it): pytest
+and the library by hand, assess and its kernels. (assess still runs the library's tests with
+PYTHONDONTWRITEBYTECODE=1, so as not to write into the target.)"""
 
 ASSESS_CLI = "import sys; from assess.cli import main; sys.exit(main())"
 """What the ``assess`` script runs, for when the script is not next to this interpreter."""
@@ -246,7 +252,7 @@ def measure(argv: list[str], cwd: Path, log: Path) -> Measure:
     """Run ``argv`` in a fresh child process and return what it cost. The output goes to ``log``."""
     payload = {"argv": argv, "cwd": str(cwd), "log": str(log)}
     out = subprocess.run(
-        [sys.executable, "-c", CHILD, json.dumps(payload)], capture_output=True, text=True, check=False
+        [sys.executable, "-c", CHILD, json.dumps(payload)], capture_output=True, text=True, check=False, env=CHILD_ENV
     )
     try:
         return Measure(**json.loads(out.stdout.strip().splitlines()[-1]))
