@@ -76,6 +76,11 @@ def test_a_warm_run_takes_every_collectors_evidence_from_the_cache(
     first = _collect(root, tmp_path / "run1", cache)
     assert first == computed
     assert len(_entries(cache)) == 3
+    ctx = _ctx(root, tmp_path / "storing", tmp_path / "another-cache")
+    for kind in COLLECTORS:  # a run that stores the evidence writes the bytes it stores, with its duration
+        written = run_collector(kind, ctx)
+        assert ctx.evidence_path(kind).read_text() == dumps(written)
+    assert len(_entries(tmp_path / "another-cache")) == 3
     _no_analysis(monkeypatch)
     second = _collect(root, tmp_path / "run2", cache)
     assert second == computed

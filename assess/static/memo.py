@@ -99,8 +99,10 @@ class EvidenceMemo:
         if self.write_error is not None:
             return
         key = memo_key(kind, tree_key)
+        document = dumps(evidence.model_copy(update={"duration_s": None})).encode()
+        remember_dumps(evidence, document)  # the run writes these bytes too, rather than serialise it twice
         try:
-            rest = json.dumps(reads).encode() + b"\n" + dumps(evidence.model_copy(update={"duration_s": None})).encode()
+            rest = json.dumps(reads).encode() + b"\n" + document
             entry = b"%s\n%s\n%s" % (key.encode(), hashlib.sha256(rest).hexdigest().encode(), rest)
             atomic_write_bytes(self._file(key), entry, fsync=False)
             self._prune()
