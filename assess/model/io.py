@@ -40,8 +40,8 @@ def write_model(model: BaseModel, path: Path) -> Path:
 
 
 _DUMPS: dict[int, bytes] = {}
-"""Evidence object id -> its :func:`dumps` text in UTF-8, for evidence read from it (:func:`remember_dumps`);
-entries leave with their object (weakref.finalize)."""
+"""Evidence object id -> its :func:`dumps` text in UTF-8, for evidence whose text is at hand (read from the evidence
+cache, or just written to it: :func:`remember_dumps`); entries leave with their object (weakref.finalize)."""
 _DURATION = TypeAdapter(float | None)
 """Evidence's ``duration_s``, to write its value as pydantic writes it."""
 _NO_DURATION = b'\n  "duration_s": null,\n'
@@ -60,7 +60,7 @@ def remember_dumps(evidence: Evidence, document: bytes) -> None:
 def dumps_duration(document: bytes, duration_s: float | None) -> bytes | None:
     """``document`` (a :func:`dumps` text, in UTF-8, of an evidence without a duration) with ``duration_s``, or
     None if it has no such line. Bytes, not text: one character beyond the BMP in a 17 MB document makes a
-    ``str`` of it 70 MB, and each copy of it a tenth of a second."""
+    ``str`` of it 87 MB, and each copy of it a tenth of a second."""
     at = document.find(_NO_DURATION)
     if at < 0:
         return None
