@@ -116,12 +116,23 @@ def main(request_path: str) -> int:
     return 0 if error is None else 1
 
 
+def _record_kernel(km: Any) -> Path | None:
+    """Record the kernel's process group (jupyter_client starts it in a session of its own) beside the groups
+    its collectors start, so that an interrupted run kills it too rather than let it write on for the moment it
+    takes to see that this runner is gone; the record."""
+    from assess._proc import record_group
+
+    pgid = getattr(km.provisioner, "pgid", None)
+    return record_group(pgid) if isinstance(pgid, int) and pgid > 0 else None
+
+
 def serve() -> int:
     """Execute the requests named on standard input, one kernel for all of them, until stdin closes."""
     _prepare()
     from jupyter_client.manager import KernelManager
 
     km: KernelManager | None = None
+    records: list[Path] = []
     try:
         for line in sys.stdin:
             request = json.loads(Path(line.strip()).read_text(encoding="utf-8"))
@@ -129,6 +140,9 @@ def serve() -> int:
                 km = KernelManager(kernel_name="python3")
                 try:
                     km.start_kernel(cwd=request["cwd"], extra_arguments=_kernel_arguments())
+                    record = _record_kernel(km)
+                    if record is not None:
+                        records.append(record)
                 except Exception as err:  # reported for this notebook; the next one tries again
                     _write_result(request, f"the kernel did not start: {type(err).__name__}: {_first_line(str(err))}")
                     km = None
@@ -137,6 +151,8 @@ def serve() -> int:
     finally:
         if km is not None and km.has_kernel:
             km.shutdown_kernel(now=True)
+        for record in records:  # every kernel this runner started has ended
+            record.unlink(missing_ok=True)
     return 0
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 from pathlib import Path
@@ -39,6 +40,17 @@ def _umask() -> int:
 
 _UMASK = _umask()
 """Read once, at import (single-threaded), since reading it briefly changes it for the process."""
+
+
+def remove_temporaries(folder: Path) -> int:
+    """Delete the temporary files :func:`atomic_write_bytes` left under ``folder`` (a writer killed before it
+    could clean up); how many. Only for a folder nobody writes to any more."""
+    removed = 0
+    for path in folder.rglob(".*.tmp"):
+        with contextlib.suppress(OSError):
+            path.unlink()
+            removed += 1
+    return removed
 
 
 def atomic_write_text(path: Path, text: str) -> None:

@@ -48,7 +48,8 @@ def _start_time(pid: int) -> str | None:
         return None
 
 
-def _record_group(pid: int) -> Path | None:
+def record_group(pid: int) -> Path | None:
+    """Record the process group ``pid`` leads in the :data:`GROUPS_DIR_ENV` folder, if that is set; the record."""
     folder = os.environ.get(GROUPS_DIR_ENV)
     if not folder:
         return None
@@ -140,7 +141,7 @@ def _wait(proc: subprocess.Popen[bytes], timeout_s: float) -> tuple[int | None, 
     """(exit code, timed out): wait for ``proc``, then kill what is left of its group."""
     with _ACTIVE_LOCK:
         _ACTIVE.add(proc.pid)
-    record = _record_group(proc.pid)
+    record = record_group(proc.pid)
     try:
         code = proc.wait(timeout=timeout_s)
         # The suite is done, but it may have left background children in its group.
@@ -323,7 +324,7 @@ class Supervised:
         self.proc, self._output = start_logged(cmd, cwd=cwd, env=env, stdin=subprocess.PIPE, log_path=log_path)
         with _ACTIVE_LOCK:
             _ACTIVE.add(self.proc.pid)
-        self._record = _record_group(self.proc.pid)
+        self._record = record_group(self.proc.pid)
         self._closed = False
 
     def send(self, line: str) -> bool:

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from assess import __version__
 from assess._execute import keep_notebook
+from assess._files import remove_temporaries
 from assess._proc import GROUPS_DIR_ENV, Supervised, kill_active_groups, kill_recorded_groups
 from assess.collectors import error_evidence, load_builtin_collectors
 from assess.collectors.listing import git_commit
@@ -268,6 +269,8 @@ class Pipeline:
             results.append(self.run_stage(next(s for s in stages if not s.collects)))
         except BaseException:  # Ctrl-C: stop the runners now rather than let them finish their notebooks
             self._executors.close(grace_s=0)
+            self._kill_kernel_groups()  # the kernels too, so that nothing writes in the run folder any more
+            remove_temporaries(self.run_dir)  # what a writer killed mid-write left
             raise
         finally:
             self.close()

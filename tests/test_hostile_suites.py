@@ -146,7 +146,7 @@ def test_recorded_groups_are_killed(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     groups = tmp_path / "groups"
     monkeypatch.setenv(_proc.GROUPS_DIR_ENV, str(groups))
     proc = subprocess.Popen(["sleep", "300"], start_new_session=True)
-    record = _proc._record_group(proc.pid)
+    record = _proc.record_group(proc.pid)
     assert record is not None and record.read_text()
     (groups / "999999999").write_text("1")  # a group long gone: nothing to kill
     assert kill_recorded_groups(groups) == 1

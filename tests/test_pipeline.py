@@ -303,3 +303,49 @@ def test_a_signal_delivered_to_another_thread_still_stops_the_run(tmp_path: Path
         sender.join()
         signal.signal(signal.SIGUSR1, previous)
     assert outcome["released"] is True, "the handler ran only once the stage had given up"
+
+
+def test_an_interrupted_run_removes_what_a_killed_writer_left(tmp_path: Path) -> None:
+    """A kernel killed while it wrote evidence leaves the writer's temporary file (found in CI, after SIGINT)."""
+    pipeline = Pipeline(RunParameters(target=str(tmp_path), no_tests=True), tmp_path / "run")
+    written = pipeline.run_dir / "evidence" / "coverage.json"
+
+    def killed_mid_write(stages: list[Stage]) -> list[StageResult]:
+        written.parent.mkdir(parents=True, exist_ok=True)
+        (written.parent / f".{written.name}.x1y2.tmp").write_text("half an evidence")
+        raise KeyboardInterrupt
+
+    pipeline._run_collectors = killed_mid_write  # type: ignore[method-assign]
+    with pytest.raises(KeyboardInterrupt):
+        pipeline.run()
+    assert list(pipeline.run_dir.rglob("*.tmp")) == []
+    assert (pipeline.run_dir / "run.json").exists()  # what was whole stays
+
+
+@pytest.mark.slow
+def test_a_runner_records_its_kernels_group_until_the_kernel_ends(tmp_path: Path) -> None:
+    """An interrupted run kills the recorded groups; the kernel's must be among them, or it writes on."""
+    import os
+
+    import nbformat
+
+    from assess import pipeline as pipeline_module
+    from assess._proc import GROUPS_DIR_ENV
+
+    groups = tmp_path / "groups"
+    book = nbformat.v4.new_notebook()
+    book.cells = [nbformat.v4.new_code_cell("x = 1")]
+    nbformat.write(book, tmp_path / "book.ipynb")
+    request = {"input": str(tmp_path / "book.ipynb"), "output": str(tmp_path / "out.ipynb"), "parameters": {},
+               "cwd": str(tmp_path), "result": str(tmp_path / "result.json")}  # fmt: skip
+    (tmp_path / "request.json").write_text(json.dumps(request))
+    executors = pipeline_module._Executors(tmp_path, {**os.environ, GROUPS_DIR_ENV: str(groups)})
+    runner = executors.take()
+    try:
+        assert runner.run(tmp_path / "request.json", tmp_path / "result.json", timeout_s=300) is None
+        kernels = [int(r.name) for r in groups.iterdir() if int(r.name) != runner.proc.proc.pid]
+        assert len(kernels) == 1
+        assert os.getpgid(kernels[0]) == kernels[0]  # alive, leading its own group
+    finally:
+        executors.close()
+    assert sorted(groups.iterdir()) == []  # the runner's record and its kernel's are gone with them
