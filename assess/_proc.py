@@ -35,9 +35,10 @@ def kill_active_groups() -> int:
 
 
 GROUPS_DIR_ENV = "ASSESS_GROUPS_DIR"
-"""When set, each process group :func:`run_bounded` starts is recorded in this folder while it runs. The
-pipeline sets it for its notebooks: a collector's kernel lives in a session of its own, so when a run is
-interrupted the test suite it started would outlive it; the pipeline kills what is recorded instead."""
+"""When set, each process group :func:`run_bounded` starts is recorded in this folder while it runs, and so is
+each kernel a notebook runner starts (``assess._execute``). The pipeline sets it for its notebooks: a kernel lives
+in a session of its own, and so does the test suite it starts, so when a run is interrupted both would outlive
+it; the pipeline kills what is recorded instead."""
 
 
 def _start_time(pid: int) -> str | None:
