@@ -21,10 +21,15 @@ import defusedxml
 import defusedxml.ElementTree as SafeET
 from defusedxml.common import DTDForbidden
 
-__all__ = ["ParseError", "XmlRefused", "parse_xml", "walk_xml"]
+__all__ = ["ParseError", "XmlRefused", "parse_xml", "refused", "walk_xml"]
 
 XmlRefused = defusedxml.DefusedXmlException
 """Raised for an entity, an external reference or a DTD internal subset."""
+
+
+def refused(err: XmlRefused) -> str:
+    """What a report refused for ``err`` says after its path."""
+    return f"XML with entity or DTD tricks refused ({type(err).__name__})"
 
 
 class _Parser(SafeET.DefusedXMLParser):  # type: ignore[misc]  # defusedxml has no type hints

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from xml.etree.ElementTree import Element
 
-from assess._xml import ParseError, XmlRefused, walk_xml
+from assess._xml import ParseError, XmlRefused, refused, walk_xml
 from assess.collectors import coverage_hits
 from assess.collectors.coverage_hits import CoverageReportError, Hits, Report, counted, file_coverage, first_line
 from assess.collectors.coverage_json import relative_path
@@ -152,7 +152,7 @@ def _scan_cobertura(path: Path) -> _CoberturaScan:
             else:
                 scan.end(element)
     except XmlRefused as err:
-        raise CoverageReportError(f"{path}: XML with entity or DTD tricks refused ({type(err).__name__})") from err
+        raise CoverageReportError(f"{path}: {refused(err)}") from err
     except ParseError as err:
         raise CoverageReportError(f"{path}: not well-formed XML ({err})") from err
     except OSError as err:

@@ -16,7 +16,7 @@ from pathlib import Path
 from xml.etree.ElementTree import Element
 
 from assess._proc import strip_ansi
-from assess._xml import ParseError, XmlRefused, walk_xml
+from assess._xml import ParseError, XmlRefused, refused, walk_xml
 from assess.collectors.coverage_json import relative_path
 from assess.model import TestOutcome, TestResult, TestsData
 
@@ -160,7 +160,7 @@ def _results(path: Path, target: Path, room: int) -> list[TestResult]:
     except OSError as err:
         raise JUnitError(f"{path}: cannot read ({err.strerror or err})") from err
     except XmlRefused as err:
-        raise JUnitError(f"{path}: XML with entity or DTD tricks refused ({type(err).__name__})") from err
+        raise JUnitError(f"{path}: {refused(err)}") from err
     except ParseError as err:
         raise JUnitError(f"{path}: not well-formed XML, perhaps truncated ({err})") from err
 

@@ -52,8 +52,6 @@ class EvidenceMemo:
 
     def __init__(self, root: Path) -> None:
         self.root = root
-        self.ignored = 0
-        self.write_error: str | None = None
 
     def _file(self, key: str) -> Path:
         return self.root / LAYOUT / key[:2] / f"{key}.json"
@@ -88,26 +86,21 @@ class EvidenceMemo:
             if evidence.kind != kind or evidence.duration_s is not None:
                 raise ValueError("not what this entry stores")
         except (ValueError, TypeError, ValidationError):  # UnicodeDecodeError and JSONDecodeError are ValueErrors
-            self.ignored += 1
-            return None
+            return None  # not trusted: recomputed, and overwritten by put
         remember_dumps(evidence, document)  # written as it is stored, not serialised again
         with contextlib.suppress(OSError):
             os.utime(path)  # newest first when the oldest are pruned
         return evidence
 
     def put(self, kind: str, tree_key: str, evidence: Evidence, reads: list[Read]) -> None:
-        if self.write_error is not None:
-            return
         key = memo_key(kind, tree_key)
         document = dumps(evidence.model_copy(update={"duration_s": None})).encode()
         remember_dumps(evidence, document)  # the run writes these bytes too, rather than serialise it twice
-        try:
-            rest = json.dumps(reads).encode() + b"\n" + document
-            entry = b"%s\n%s\n%s" % (key.encode(), hashlib.sha256(rest).hexdigest().encode(), rest)
+        rest = json.dumps(reads).encode() + b"\n" + document
+        entry = b"%s\n%s\n%s" % (key.encode(), hashlib.sha256(rest).hexdigest().encode(), rest)
+        with contextlib.suppress(OSError):  # an unwritable cache: the file cache has said so in the warnings
             atomic_write_bytes(self._file(key), entry, fsync=False)
             self._prune()
-        except OSError as err:
-            self.write_error = f"the evidence cache in {self.root} could not be written ({err.strerror or err})"
 
     def _prune(self) -> None:
         entries: list[tuple[float, Path]] = []
