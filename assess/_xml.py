@@ -14,7 +14,7 @@ from __future__ import annotations
 import io
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeAlias
 from xml.etree.ElementTree import Element, ParseError, TreeBuilder
 
 import defusedxml
@@ -23,7 +23,7 @@ from defusedxml.common import DTDForbidden
 
 __all__ = ["ParseError", "XmlRefused", "parse_xml", "refused", "walk_xml"]
 
-XmlRefused = defusedxml.DefusedXmlException
+XmlRefused: TypeAlias = defusedxml.DefusedXmlException
 """Raised for an entity, an external reference or a DTD internal subset."""
 
 

@@ -158,9 +158,8 @@ def _untyped(data: Any) -> PatternsData | None:
 def _typed_scan(types: tuple[type[Site], ...]) -> type[Model]:
     """A model of one file's scan as the static analysis stores it (``scan`` and ``patterns_skip``)."""
     typed_data = _typed_data(types)
-    return create_model(
-        "TypedScan", __base__=Model, scan=(typed_data | None, None), patterns_skip=(SkippedFile | None, None)
-    )
+    fields: dict[str, Any] = {"scan": (typed_data | None, None), "patterns_skip": (SkippedFile | None, None)}
+    return create_model("TypedScan", __base__=Model, **fields)
 
 
 def read_scan(text: str) -> dict[str, Any]:
@@ -180,7 +179,8 @@ class PatternsEvidence(Evidence):
 @functools.cache
 def _typed_evidence(types: tuple[type[Site], ...]) -> type[Evidence]:
     typed_data = _typed_data(types)
-    return create_model("TypedPatternsEvidence", __base__=PatternsEvidence, data=(typed_data | None, None))
+    fields: dict[str, Any] = {"data": (typed_data | None, None)}
+    return create_model("TypedPatternsEvidence", __base__=PatternsEvidence, **fields)
 
 
 def read_patterns_evidence(text: str | bytes) -> PatternsEvidence:
