@@ -38,7 +38,7 @@ class GateResult:
 
 def read_baseline(path: Path) -> Assessment:
     """The baseline assessment; raises ModelFileError with a one-line reason."""
-    return read_model(Assessment, path)
+    return read_model(Assessment, path, follow=True)  # the user's own file
 
 
 def _at_least(severity: Severity, floor: Severity) -> bool:

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from assess import __version__
 from assess._execute import keep_notebook
-from assess._files import remove_temporaries
+from assess._files import read_bounded, remove_temporaries
 from assess._proc import GROUPS_DIR_ENV, Supervised, kill_active_groups, kill_recorded_groups
 from assess.collectors import error_evidence, load_builtin_collectors
 from assess.collectors.listing import git_commit
@@ -215,8 +215,8 @@ class Pipeline:
     def _read_result(result_path: Path, executor: _Executor) -> str | None:
         """None when the runner's result says the notebook ran, else what went wrong."""
         try:
-            result = json.loads(result_path.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError):
+            result = json.loads(read_bounded(result_path, 1 << 20, follow=False))
+        except (OSError, ValueError):
             return f"the notebook runner wrote no readable result; see raw/notebooks/{executor.log_name}"
         return None if result.get("ok") else f"notebook failed at {result.get('error')}"
 
@@ -245,7 +245,7 @@ class Pipeline:
         path = self.run_dir / "evidence" / f"{stage.name}.json"
         rel = path.relative_to(self.run_dir).as_posix()
         try:
-            evidence = read_evidence(path)
+            evidence = read_evidence(path, root=self.run_dir)
         except ModelFileError as err:
             reason = problem or f"the notebook left no readable evidence ({err})"
             write_model(error_evidence(stage.name, reason), path)

@@ -196,8 +196,9 @@ def test_symlinks_never_lead_out_of_the_target(make_repo, tmp_path: Path) -> Non
 
 @pytest.fixture
 def unreadable(monkeypatch: pytest.MonkeyPatch) -> Callable[[Path], None]:
-    """Make paths whose name contains ``locked`` unreadable, as chmod 000 would for anyone but root."""
-    real_open, real_scandir = io.open, os.scandir
+    """Make paths whose name contains ``locked`` unreadable, as chmod 000 would for anyone but root (``os.open``,
+    ``io.open`` and ``os.scandir`` refuse them)."""
+    real_open, real_scandir, real_os_open = io.open, os.scandir, os.open
 
     def locked(path: object) -> bool:
         return "locked" in os.fsdecode(path) if isinstance(path, str | bytes | os.PathLike) else False
@@ -212,7 +213,13 @@ def unreadable(monkeypatch: pytest.MonkeyPatch) -> Callable[[Path], None]:
             raise PermissionError(errno.EACCES, "Permission denied", os.fsdecode(path))
         return real_scandir(path)
 
+    def fake_os_open(path: Any, flags: int, mode: int = 0o777, *, dir_fd: int | None = None) -> int:
+        if locked(path):  # the target's files are opened a folder at a time (assess._files.open_beneath)
+            raise PermissionError(errno.EACCES, "Permission denied", os.fsdecode(path))
+        return real_os_open(path, flags, mode, dir_fd=dir_fd)
+
     def install(root: Path) -> None:
+        monkeypatch.setattr(os, "open", fake_os_open)
         monkeypatch.setattr(io, "open", fake_open)
         monkeypatch.setattr(builtins, "open", fake_open)
         monkeypatch.setattr(os, "scandir", fake_scandir)

@@ -32,6 +32,14 @@ class CollectContext:
     def target(self) -> Path:
         return Path(self.params.target)
 
+    @property
+    def leave_out(self) -> tuple[str, ...]:
+        """assess's own run folders inside the target, relative to it (see
+        :func:`assess.collectors.listing.run_folders_inside`): never listed, never taken for the tests' writes."""
+        from assess.collectors.listing import run_folders_inside
+
+        return run_folders_inside(self.target, self.run_dir)
+
     def evidence_path(self, kind: str) -> Path:
         return self.run_dir / "evidence" / f"{kind}.json"
 
@@ -44,7 +52,7 @@ class CollectContext:
     def read(self, kind: str) -> Evidence | None:
         """Evidence an earlier stage wrote in this run, or None if absent or unreadable."""
         try:
-            return read_evidence(self.evidence_path(kind))
+            return read_evidence(self.evidence_path(kind), root=self.run_dir)
         except ModelFileError:
             return None
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from assess.collectors import CollectContext, register_collector
 from assess.collectors.roles import CODE_LANGUAGES
-from assess.model import FileEntry, InventoryData, InventoryEvidence, Ratios, Role, Status
+from assess.model import FileEntry, InventoryData, InventoryEvidence, Ratios, Role, SkippedFile, Status
 from assess.static.record import FileAnalysis
 from assess.static.run import StaticAnalysis, StaticSummary, analyse_in_memory, shared_analysis
 
@@ -46,6 +46,16 @@ def inventory_data(records: Iterable[FileAnalysis], summary: StaticSummary) -> I
         unparsed_test_files=tuple(r.path for r in ordered if r.tests_unparsed),
         ratios=ratios(entries),
         skipped_paths=(*summary.listing_skipped, *summary.unreadable),
+        skipped_files=(
+            *(
+                SkippedFile(path=p, reason=summary.skipped_why.get(p, "left out by the listing"))
+                for p in summary.listing_skipped
+            ),
+            *(
+                SkippedFile(path=p, reason="could not be read as the target's own regular file")
+                for p in summary.unreadable
+            ),
+        ),
     )
 
 

@@ -8,10 +8,13 @@ docs, config, source, other.
 from __future__ import annotations
 
 import fnmatch
+import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from assess._files import open_beneath
 from assess.model import Role
 
 VENDOR_DIRS = frozenset(
@@ -354,10 +357,11 @@ HEAD_BYTES = 8192
 """How much of a file the role rules look at (NUL bytes, generator stamps)."""
 
 
-def classify_file(root: Path, rel: str) -> Classified | None:
-    """Role of the file ``rel`` under ``root``, reading its first bytes; None when it cannot be read."""
+def classify_file(root: Path, rel: str, links: Callable[[os.stat_result], bool] | None = None) -> Classified | None:
+    """Role of the file ``rel`` under ``root``, reading its first bytes; None when it cannot be read as the target's
+    own regular file (see :func:`assess._files.open_beneath`; ``links`` vouches for hard-linked files)."""
     try:
-        with (root / rel).open("rb") as fh:
+        with os.fdopen(open_beneath(root, rel, links=links), "rb") as fh:
             return classify(rel, fh.read(HEAD_BYTES))
     except OSError:
         return None

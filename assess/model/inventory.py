@@ -103,6 +103,10 @@ class InventoryData(Model):
     ratios: Ratios
     skipped_paths: tuple[str, ...] = ()
     """Entries left out on purpose: symlinks leaving the target, special files."""
+    skipped_files: tuple[SkippedFile, ...] = ()
+    """The entries of ``skipped_paths``, each with why it was left out (a symlink, a file reached through a
+    symlinked folder, a hard link with names outside the listing, a special file, a name that is not UTF-8, a
+    file that could not be read)."""
 
     @property
     def test_definitions(self) -> int:

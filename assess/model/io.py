@@ -14,7 +14,7 @@ from typing import TypeVar
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from assess._files import atomic_write_bytes, atomic_write_text
+from assess._files import FileTooLarge, atomic_write_bytes, atomic_write_text, read_beneath, read_bounded
 from assess.model.base import SCHEMA_VERSION
 from assess.model.evidence import EVIDENCE_TYPES, Evidence
 from assess.model.run import Assessment, RunInfo
@@ -77,17 +77,26 @@ def write_evidence(evidence: Evidence, duration_s: float | None, path: Path) -> 
     return written
 
 
-def _load_json(path: Path) -> dict[str, object]:
+def _load_json(path: Path, root: Path | None, follow: bool) -> dict[str, object]:
+    """The JSON object in ``path``. With ``root`` (a run folder), ``path`` must be a regular file inside it,
+    reached without following a symlink on the way; else a regular file, and a symlink only with ``follow``. A FIFO
+    is never waited on. Raises :class:`ModelFileError`."""
     try:
-        if path.stat().st_size > MAX_DOCUMENT_BYTES:
-            raise ModelFileError(f"{path}: larger than {MAX_DOCUMENT_BYTES} bytes")
-        raw = json.loads(path.read_text(encoding="utf-8"))
+        if root is not None:
+            data = read_beneath(root, path.relative_to(root).as_posix(), MAX_DOCUMENT_BYTES)
+        else:
+            data = read_bounded(path, MAX_DOCUMENT_BYTES, follow=follow)
+        raw = json.loads(data.decode("utf-8"))
     except FileNotFoundError as err:
         raise ModelFileError(f"{path}: no such file") from err
-    except (OSError, UnicodeDecodeError) as err:
-        raise ModelFileError(f"{path}: cannot read ({err})") from err
-    except json.JSONDecodeError as err:
-        raise ModelFileError(f"{path}: not valid JSON (line {err.lineno}, column {err.colno}: {err.msg})") from err
+    except FileTooLarge as err:
+        raise ModelFileError(f"{path}: larger than {MAX_DOCUMENT_BYTES} bytes") from err
+    except ValueError as err:
+        if isinstance(err, json.JSONDecodeError):
+            raise ModelFileError(f"{path}: not valid JSON (line {err.lineno}, column {err.colno}: {err.msg})") from err
+        raise ModelFileError(f"{path}: cannot read ({err})") from err  # not UTF-8, or not under root
+    except OSError as err:
+        raise ModelFileError(f"{path}: cannot read ({err.strerror or err})") from err
     except RecursionError:
         raise ModelFileError(f"{path}: not valid JSON (nested too deeply)") from None
     if not isinstance(raw, dict):
@@ -107,14 +116,17 @@ def _validate(cls: type[M], raw: object, path: Path) -> M:
         raise ModelFileError(f"{path}: invalid {cls.__name__} at {where or 'top level'}: {first['msg']}") from err
 
 
-def read_model(cls: type[M], path: Path) -> M:
-    """Read a document of type ``cls``. Raises :class:`ModelFileError`."""
-    return _validate(cls, _load_json(path), path)
+def read_model(cls: type[M], path: Path, *, root: Path | None = None, follow: bool = False) -> M:
+    """Read a document of type ``cls``: from the run folder ``root`` when given (see :func:`_load_json`; a run
+    folder may come from an untrusted job), else from the file ``path`` (a symlink only with ``follow``).
+    Raises :class:`ModelFileError`."""
+    return _validate(cls, _load_json(path, root, follow), path)
 
 
-def read_evidence(path: Path) -> Evidence:
-    """Read an evidence file of any registered kind. Raises :class:`ModelFileError`."""
-    raw = _load_json(path)
+def read_evidence(path: Path, *, root: Path | None = None) -> Evidence:
+    """Read an evidence file of any registered kind (inside the run folder ``root`` when given). Raises
+    :class:`ModelFileError`."""
+    raw = _load_json(path, root, False)
     kind = raw.get("kind")
     cls = EVIDENCE_TYPES.get(kind) if isinstance(kind, str) else None
     if cls is None:
@@ -122,9 +134,9 @@ def read_evidence(path: Path) -> Evidence:
     return _validate(cls, raw, path)
 
 
-def read_run_info(path: Path) -> RunInfo:
-    return read_model(RunInfo, path)
+def read_run_info(path: Path, *, root: Path | None = None) -> RunInfo:
+    return read_model(RunInfo, path, root=root)
 
 
-def read_assessment(path: Path) -> Assessment:
-    return read_model(Assessment, path)
+def read_assessment(path: Path, *, root: Path | None = None) -> Assessment:
+    return read_model(Assessment, path, root=root)

@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, Literal
 
+from assess._files import open_beneath
 from assess.model import Role
 from assess.model.patterns import Site
 
@@ -98,21 +99,19 @@ class RepoFiles:
 
 def _answer(root: Path, what: str, rel: str, limit: int) -> bytes | None:
     """The bytes an extractor's question gets (``mode`` as its decimal digits); None when the file cannot be read,
-    is not a regular file (a symlink, a FIFO that would block, a device), or for ``read``, is larger than
+    is not the target's own regular file (a symlink, a file reached through a symlinked folder, a hard link, a
+    FIFO that would block, a device: :func:`assess._files.open_beneath`), or for ``read``, is larger than
     ``limit``."""
-    if what not in _ASK or rel.startswith("/") or ".." in rel.split("/"):  # never a file outside the target
+    if what not in _ASK:
         return None
     try:
-        fd = os.open(root / rel, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW)
-    except OSError:
+        fd = open_beneath(root, rel)
+    except OSError:  # OutsideTarget and NotRegularFile too
         return None
     with os.fdopen(fd, "rb") as fh:
         try:
-            mode = os.fstat(fd).st_mode
-            if not stat.S_ISREG(mode):
-                return None
             if what == "mode":
-                return str(stat.S_IMODE(mode)).encode()
+                return str(stat.S_IMODE(os.fstat(fd).st_mode)).encode()
             data = fh.read(limit + 1 if what == "read" else limit)
         except OSError:
             return None

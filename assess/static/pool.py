@@ -40,11 +40,11 @@ Outcome = FileAnalysis | str | None
 _ANALYSER: Analyser | None = None
 
 
-def _init(root: str) -> None:
+def _init(root: str, linked: frozenset[tuple[int, int]]) -> None:
     global _ANALYSER
     with contextlib.suppress(OSError):
         os.nice(WORKER_NICENESS)
-    _ANALYSER = Analyser(Path(root))
+    _ANALYSER = Analyser(Path(root), linked)
 
 
 def _chunk(paths: Sequence[str]) -> list[FileAnalysis | None]:
@@ -64,14 +64,16 @@ Task = Callable[[Sequence[str]], list[FileAnalysis | None]]
 
 
 def analyse_paths(
-    root: Path, paths: Sequence[str], jobs: int, warnings: list[str], task: Task = _chunk
-) -> Iterator[tuple[str, Outcome]]:
+    root: Path, paths: Sequence[str], jobs: int, warnings: list[str], task: Task = _chunk,
+    linked: frozenset[tuple[int, int]] = frozenset(),
+) -> Iterator[tuple[str, Outcome]]:  # fmt: skip
     """(path, outcome) for every path, in no particular order. ``task`` is what a worker runs on a
-    chunk (a parameter so that tests can make a worker die); problems with the pool go to ``warnings``."""
+    chunk (a parameter so that tests can make a worker die); problems with the pool go to ``warnings``.
+    ``linked``: the hard-linked files that may be read (:class:`Analyser`)."""
     if not paths:  # a warm run: every record came from the cache, so no parser or extractor is loaded
         return
     if jobs <= 1 or len(paths) < MIN_FILES_FOR_POOL:
-        yield from _in_process(root, paths)
+        yield from _in_process(root, paths, linked)
         return
     pending = list(paths)
     crashes = 0
@@ -79,7 +81,7 @@ def analyse_paths(
     while pending:
         done: set[str] = set()
         try:
-            for rel, outcome in _run_pool(root, pending, workers, chunk, task):
+            for rel, outcome in _run_pool(root, pending, workers, chunk, task, linked):
                 done.add(rel)
                 yield rel, outcome
             return
@@ -88,7 +90,7 @@ def analyse_paths(
         except OSError as err:  # no processes at all (no semaphores, process limit): do the rest here
             rest = [rel for rel in pending if rel not in done]
             warnings.append(f"worker processes could not start ({err}); {len(rest)} file(s) analysed in-process")
-            yield from _in_process(root, rest)
+            yield from _in_process(root, rest, linked)
             return
         if workers > 1 or chunk > 1:  # find the culprit: one file at a time, in one worker
             pending, workers, chunk = rest, 1, 1
@@ -101,17 +103,21 @@ def analyse_paths(
         pending, workers, chunk = rest[1:], jobs, CHUNK_FILES
 
 
-def _in_process(root: Path, paths: Sequence[str]) -> Iterator[tuple[str, Outcome]]:
-    analyser = Analyser(root)
+def _in_process(root: Path, paths: Sequence[str], linked: frozenset[tuple[int, int]]) -> Iterator[tuple[str, Outcome]]:
+    analyser = Analyser(root, linked)
     for rel in paths:
         yield rel, analyser.analyse(rel)
 
 
-def _run_pool(root: Path, paths: Sequence[str], workers: int, chunk: int, task: Task) -> Iterator[tuple[str, Outcome]]:
+def _run_pool(
+    root: Path, paths: Sequence[str], workers: int, chunk: int, task: Task, linked: frozenset[tuple[int, int]]
+) -> Iterator[tuple[str, Outcome]]:
     """Analyse ``paths`` in a pool, in order of submission, with a bounded number of chunks in flight."""
     chunks = [paths[i : i + chunk] for i in range(0, len(paths), chunk)]
     ctx = get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init, initargs=(str(root),)) as pool:
+    with ProcessPoolExecutor(
+        max_workers=workers, mp_context=ctx, initializer=_init, initargs=(str(root), linked)
+    ) as pool:
         queue: list[tuple[Sequence[str], Future[list[FileAnalysis | None]]]] = []
         submitted = 0
         while submitted < len(chunks) or queue:

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+from assess._files import open_beneath
 from assess.collectors.complexity import (
     MAX_FILE_BYTES as COMPLEXITY_MAX_BYTES,
 )
@@ -37,6 +38,8 @@ from assess.patterns.scripts import SCRIPT_LANGUAGES, ScriptFile
 from assess.patterns.security_bandit import bandit_sites
 from assess.static.record import FileAnalysis
 
+LinkCheck = Callable[[os.stat_result], bool]
+
 READ_MAX_BYTES = 4 * 1024 * 1024
 """Larger files are classified from their first bytes and measured by size only."""
 PATTERNS_MAX_BYTES = 1024 * 1024
@@ -55,16 +58,23 @@ def _mib(n: int) -> str:
     return f"{n // (1024 * 1024)} MiB"
 
 
-def read_file(path: str | Path) -> tuple[int, bytes, bool]:
-    """(size, bytes, whole): the whole file when it is at most ``READ_MAX_BYTES``, else its head.
+def read_file(root: str | Path, rel: str, links: LinkCheck | None = None) -> tuple[int, bytes, bool]:
+    """(size, bytes, whole) of the file ``rel`` under ``root``: the whole file when it is at most
+    ``READ_MAX_BYTES``, else its head.
 
-    Raises OSError when it cannot be read. ``path`` may be a string: a warm run reads every file to make its
-    cache key, and a Path per file costs a tenth of that."""
-    with open(path, "rb") as fh:  # noqa: PTH123
+    The file is opened without following a symlink anywhere on its path (:func:`assess._files.open_beneath`),
+    and a file with several hard links only when ``links`` vouches that all of them are in the target. Raises
+    OSError when it cannot be read or is not the target's own regular file."""
+    with os.fdopen(open_beneath(root, rel, links=links), "rb") as fh:
         data = fh.read(READ_MAX_BYTES + 1)
         if len(data) <= READ_MAX_BYTES:
             return len(data), data, True
         return os.fstat(fh.fileno()).st_size, data[:HEAD_BYTES], False
+
+
+def vouched(linked: frozenset[tuple[int, int]]) -> LinkCheck:
+    """A check for :func:`read_file`: a hard-linked file is read when its (device, inode) is in ``linked``."""
+    return lambda st: (st.st_dev, st.st_ino) in linked
 
 
 def digest_of(size: int, data: bytes, whole: bool) -> str:
@@ -94,16 +104,19 @@ class _Tree:
 
 
 class Analyser:
-    """Analyses files under ``root``; one per process, holding the extractors it loaded."""
+    """Analyses files under ``root``; one per process, holding the extractors it loaded. A file with several hard
+    links is read only when its (device, inode) is in ``linked`` (:attr:`assess.collectors.listing.Listing.linked`).
+    """
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, linked: frozenset[tuple[int, int]] = frozenset()) -> None:
         self.root = root
         self.extractors = load_extractors()
+        self._links = vouched(linked)
 
     def analyse(self, rel: str) -> FileAnalysis | None:
         """The record of ``rel``, or None when the file cannot be read at all."""
         try:
-            size, data, whole = read_file(self.root / rel)
+            size, data, whole = read_file(self.root, rel, self._links)
         except OSError:
             return None
         return self.analyse_bytes(rel, size, data, whole)
@@ -196,10 +209,9 @@ CRASHED = "analysing it killed the worker process"
 def crashed_record(root: Path, rel: str) -> FileAnalysis:
     """What can be said of a file whose analysis killed the worker: its role and size, and that error."""
     head, size = b"", 0
-    with contextlib.suppress(OSError):
-        size = (root / rel).stat().st_size
-        with (root / rel).open("rb") as fh:
-            head = fh.read(HEAD_BYTES)
+    with contextlib.suppress(OSError), os.fdopen(open_beneath(root, rel, links=lambda st: True), "rb") as fh:
+        size = os.fstat(fh.fileno()).st_size  # a hard link is only measured here: its bytes go nowhere
+        head = fh.read(HEAD_BYTES)
     cls = classify(rel, head)
     entry = FileEntry(path=rel, role=cls.role, language=cls.language, size_bytes=size, role_reason=cls.reason)
     record: dict[str, Any] = {"path": rel, "digest": "", "entry": entry, "warnings": (f"{rel}: {CRASHED}",)}
