@@ -22,8 +22,10 @@ collect_ignore = ["corpus"]
 
 @pytest.fixture(autouse=True, scope="session")
 def _cache_outside_home(tmp_path_factory: pytest.TempPathFactory) -> None:
-    """``assess run`` caches analyses in ~/.cache/assess by default; the tests keep theirs in a temporary folder."""
+    """``assess run`` caches analyses in ~/.cache/assess by default, signed with a key kept in ~/.local/state/assess;
+    the tests keep both in temporary folders."""
     os.environ["ASSESS_CACHE_DIR"] = str(tmp_path_factory.mktemp("assess-cache"))
+    os.environ["ASSESS_CACHE_KEY"] = str(tmp_path_factory.mktemp("assess-state") / "cache.key")
 
 
 def write_files(root: Path, files: dict[str, str | bytes]) -> None:

@@ -21,6 +21,7 @@ from assess.model.io import dumps
 from assess.patterns import RepoFiles
 from assess.patterns.security import SecretFileSite
 from assess.static.cache import cache_usage, clear_cache
+from assess.static.cachekey import cache_secret, sign
 from assess.static.worker import Analyser
 
 from .conftest import write_files
@@ -165,10 +166,10 @@ def _changed_while_analysed(monkeypatch: pytest.MonkeyPatch, root: Path) -> None
 def _unreadable(monkeypatch: pytest.MonkeyPatch, root: Path) -> None:
     real = static_run.read_file
 
-    def refuse(path: str | Path) -> object:
-        if Path(path).name == "app.js":
+    def refuse(root: str | Path, rel: str, links: object = None) -> object:
+        if Path(rel).name == "app.js":
             raise PermissionError(13, "Permission denied")
-        return real(path)
+        return real(root, rel, links)  # type: ignore[arg-type]
 
     monkeypatch.setattr(static_run, "read_file", refuse)
 
@@ -189,20 +190,31 @@ def test_an_analysis_that_went_wrong_is_not_stored(
     assert _entries(cache) == []
 
 
-def _forged(text: bytes, document: bytes) -> bytes:
-    key, _checksum, rest = text.split(b"\n", 2)
+def _forged(text: bytes, document: bytes, secret: bytes | None = None) -> bytes:
+    """The entry with ``document`` for its evidence, signed with ``secret`` (default: the user's own cache key, so
+    that only the checks after the signature can refuse it)."""
+    key, _signature, rest = text.split(b"\n", 2)
     reads = rest.split(b"\n", 1)[0]
     rest = reads + b"\n" + document
+    return b"%s\n%s\n%s" % (key, sign(secret or cache_secret(), key.decode(), rest).encode(), rest)
+
+
+def _sha256_signed(text: bytes) -> bytes:
+    """The entry with its status edited and a plain sha256 where the signature goes: what anyone can compute."""
+    key, _signature, rest = text.split(b"\n", 2)
+    rest = rest.replace(b'"status": "ok"', b'"status": "skipped"', 1)
     return b"%s\n%s\n%s" % (key, hashlib.sha256(rest).hexdigest().encode(), rest)
 
 
 DAMAGE: list[Callable[[bytes, dict[str, bytes]], bytes]] = [
     lambda text, _: text[: len(text) // 2],  # truncated
     lambda text, _: b"",  # empty
-    lambda text, _: text.replace(b'"status": "ok"', b'"status": "OK"', 1),  # edited: checksum no longer matches
-    lambda text, _: _forged(text, b'{"kind": "patterns", "status": "nonsense"}'),  # right checksum, invalid evidence
-    lambda text, others: _forged(text, others["complexity"].split(b"\n", 3)[3]),  # another kind's evidence
+    lambda text, _: text.replace(b'"status": "ok"', b'"status": "OK"', 1),  # edited: the signature no longer fits
+    lambda text, _: _forged(text, b'{"kind": "patterns", "status": "nonsense"}'),  # signed, invalid evidence
+    lambda text, others: _forged(text, others["complexity"].split(b"\n", 3)[3]),  # signed, another kind's evidence
     lambda text, _: b"0" * 64 + text[64:],  # another key's entry copied here
+    lambda text, _: _sha256_signed(text),  # the old checksum, recomputed by a forger
+    lambda text, _: _forged(text, text.split(b"\n", 3)[3], secret=b"k" * 32),  # another user's key
 ]
 
 
@@ -219,7 +231,11 @@ def test_a_damaged_entry_is_ignored_and_rewritten(
     damaged = damage(texts["patterns"], texts)
     assert damaged != texts["patterns"]
     paths["patterns"].write_bytes(damaged)
-    assert _collect(root, tmp_path / "run2", cache) == first
+    again = _collect(root, tmp_path / "run2", cache)
+    note = ("the evidence cache's entry for this tree could not be trusted (damaged, forged or signed with another "
+            "key) and the patterns evidence was recomputed")  # fmt: skip
+    assert again["patterns"].pop("warnings") == [*first["patterns"].pop("warnings"), note]  # type: ignore[misc]
+    assert again == first
     assert paths["patterns"].read_bytes().split(b"\n", 2)[:2] == texts["patterns"].split(b"\n", 2)[:2]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import os
 import signal
@@ -10,8 +11,9 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -26,6 +28,7 @@ from assess.model import RunParameters, Status
 from assess.patterns.pyast import PythonFile
 from assess.patterns.security_bandit import bandit_sites
 from assess.static.cache import Cache, entry_key
+from assess.static.cachekey import cache_secret, verify
 from assess.static.record import GROUPS, FileAnalysis, join_groups, record_lines
 from assess.static.run import analyse_in_memory, shared_analysis
 from assess.static.worker import OPTIONS, Analyser
@@ -149,7 +152,7 @@ def test_no_worker_processes_means_in_process(monkeypatch: pytest.MonkeyPatch, t
 def test_crashed_files_still_appear_with_an_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     root = _repo(tmp_path / "repo", 3)
 
-    def crash_some(root_: Path, paths: Sequence[str], jobs: int, warnings: list[str]):  # type: ignore[no-untyped-def]
+    def crash_some(root_: Path, paths: Sequence[str], jobs: int, warnings: list[str], linked=frozenset()):  # type: ignore[no-untyped-def]
         for rel in paths:
             yield rel, (rel if rel == "pkg/m001.py" else Analyser(root_).analyse(rel))
 
@@ -193,9 +196,15 @@ def _edit_record(text: str, **fields: object) -> str:
 
 
 def _entry_record(text: str) -> FileAnalysis:
-    _key, checksum, lines = text.split("\n", 2)
-    assert hashlib.sha256(lines.encode()).hexdigest() == checksum
+    key, signature, lines = text.split("\n", 2)
+    assert verify(cache_secret(), key, lines.encode(), signature.encode())
     return FileAnalysis.model_validate_json(join_groups(lines.split("\n")))
+
+
+def _resigned(text: str, mac: Callable[[bytes], Any]) -> str:
+    """The entry with its first group edited and ``mac`` of the key and the rest where the signature goes."""
+    key, _signature, rest = _edit_record(text, digest="0" * 64).split("\n", 2)
+    return "\n".join([key, mac(f"{key}\n{rest}".encode()).hexdigest(), rest])
 
 
 def _entries(cache_dir: Path) -> list[Path]:
@@ -210,6 +219,8 @@ def _entries(cache_dir: Path) -> list[Path]:
         lambda text: "\0\0\0",  # garbage
         lambda text: _edit_record(text, surprise=1),  # not a record any more
         lambda text: "0" * 64 + text[64:],  # another key's entry copied here
+        lambda text: _resigned(text, hashlib.sha256),  # a plain checksum, as anyone can compute
+        lambda text: _resigned(text, lambda b: hmac.new(b"k" * 32, b, hashlib.sha256)),  # another user's key
         lambda text: text.replace(",", ",\n", 1),  # a group on two lines
         lambda text: _edit_record(text, digest=["not", "a", "digest"]),  # invalid value
         lambda text: _edit_record(text, digest="0" * 64),  # a valid record, but not what was stored
@@ -225,6 +236,8 @@ def _entries(cache_dir: Path) -> list[Path]:
         "invalid",
         "edited",
         "group-missing",
+        "sha256",
+        "foreign-key",
     ],
 )
 def test_a_damaged_entry_is_ignored_and_rewritten(tmp_path: Path, damage) -> None:  # type: ignore[no-untyped-def]

@@ -3,36 +3,49 @@
 An entry's key is the sha256 of everything its record depends on: the file's path and content
 digest, the analysis options, the versions of Python and of every analysing tool, and a
 fingerprint of assess's own code (so an edited checkout never reads records an older version
-wrote). An entry is a file ``<dir>/files/v3/<2 hex>/<key>.json`` holding the key on its first line, the
-sha256 of the rest on the second, and the record's groups (:data:`assess.static.record.GROUPS`), one JSON
-object per line, after them; it is written atomically.
+wrote). An entry is a file ``<dir>/files/v4/<2 hex>/<key>.json`` holding the key on its first line, the
+HMAC-SHA256 of the key and the rest under the user's cache key (:mod:`assess.static.cachekey`) on the second,
+and the record's groups (:data:`assess.static.record.GROUPS`), one JSON object per line, after them; it is
+written atomically.
 
-An entry is used only if it names the key it was looked up by and the rest of it has the checksum on
-its second line; anything else (truncated, edited, half-written, from another layout) is ignored and
-overwritten. A record is validated when a collector reads it from the run's stream, as every record
-is; checking the entry's checksum instead of validating it again here halves a warm run's reading.
+An entry is used only if it names the key it was looked up by and its signature verifies; anything else
+(truncated, edited, half-written, from another layout, forged, signed by another user's key) is ignored,
+counted and overwritten. A record is validated when a collector reads it from the run's stream, as every
+record is; checking the entry's signature instead of validating it again here halves a warm run's reading.
 Collectors' whole evidence is kept beside the records, in ``<dir>/evidence`` (:mod:`assess.static.memo`).
-The folder is safe to delete at any time. A cache that cannot be written (read-only, full disk)
+The cache folder may be writable by others than assess (the target's tests run as the same user), so every
+read, write and deletion in it goes a folder at a time without following a symlink, and reads refuse FIFOs
+and devices. The folder is safe to delete at any time. A cache that cannot be written (read-only, full disk)
 is reported once and the run goes on without it.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
 import platform
-from collections.abc import Mapping
+import re
+import stat
+from collections.abc import Iterator, Mapping
 from functools import cache
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-from assess._files import atomic_write_bytes
+from assess._files import (
+    FileTooLarge,
+    NotRegularFile,
+    OutsideTarget,
+    atomic_write_beneath,
+    list_beneath,
+    read_beneath,
+    unlink_beneath,
+)
+from assess.static.cachekey import CacheKeyError, cache_secret, sign, verify
 from assess.static.record import LINES, FileAnalysis, record_lines
 
 CACHE_ENV = "ASSESS_CACHE_DIR"
-LAYOUT = "files/v3"
+LAYOUT = "files/v4"
 MAX_ENTRY_BYTES = 64 * 1024 * 1024
 TOOLS = ("radon", "lizard", "bandit", "tree-sitter", "tree-sitter-javascript", "tree-sitter-typescript", "pyyaml",
          "pydantic")  # fmt: skip
@@ -81,35 +94,46 @@ def _context(options: tuple[tuple[str, object], ...], tools: tuple[tuple[str, st
 
 
 class Cache:
-    """The cache in ``root``. ``get`` and ``put`` never raise."""
+    """The cache in ``root``. ``get`` and ``put`` never raise.
+
+    Entries are signed with the user's cache key (:mod:`assess.static.cachekey`); when the key cannot be made or
+    trusted, the cache is not used at all and :attr:`write_error` says why.
+    """
 
     def __init__(self, root: Path) -> None:
         self.root = root
         self.hits = self.misses = self.ignored = 0
         self.write_error: str | None = None
-        """Why the cache could not be written, the first time it failed; it is not tried again."""
+        """Why the cache could not be written (or used), the first time it failed; it is not tried again."""
+        self.secret: bytes | None = None
+        try:
+            self.secret = cache_secret()
+        except CacheKeyError as err:
+            self.write_error = f"{err}; going on without the cache"
 
-    def _file(self, key: str) -> Path:
-        return self.root / LAYOUT / key[:2] / f"{key}.json"
+    @staticmethod
+    def _rel(key: str) -> str:
+        return f"{LAYOUT}/{key[:2]}/{key}.json"
 
     def get(self, key: str) -> str | None:
         """The lines of the record stored under ``key`` (its groups, without a final newline), or None when
         there is none or it cannot be trusted."""
-        path = self._file(key)
-        try:
-            with path.open("rb") as fh:
-                raw = fh.read(MAX_ENTRY_BYTES + 1)
-        except OSError:
+        if self.secret is None:
+            return None
+        try:  # never through a symlink, never a FIFO: the folder is writable by others than assess
+            raw = read_beneath(self.root, self._rel(key), MAX_ENTRY_BYTES)
+        except (OutsideTarget, NotRegularFile, FileTooLarge):  # put there by someone else than assess
+            self.ignored += 1
+            return None
+        except OSError:  # none, or the folder cannot be read
             self.misses += 1
             return None
         try:
-            if len(raw) > MAX_ENTRY_BYTES:
-                raise ValueError("too large")
-            stored_key, checksum, lines = raw.split(b"\n", 2)
+            stored_key, signature, lines = raw.split(b"\n", 2)
             if stored_key.decode("ascii") != key:
                 raise ValueError("not the entry for this key")
-            if hashlib.sha256(lines).hexdigest() != checksum.decode("ascii"):
-                raise ValueError("damaged")
+            if not verify(self.secret, key, lines, signature):
+                raise ValueError("not signed with this user's key: damaged, forged, or another user's")
             if lines.count(b"\n") != LINES - 1 or b"\r" in lines:  # they become lines of the run's stream
                 raise ValueError("not the record's lines")
             record = lines.decode("utf-8")
@@ -120,12 +144,12 @@ class Cache:
         return record
 
     def put(self, key: str, record: FileAnalysis) -> None:
-        if self.write_error is not None:
+        if self.write_error is not None or self.secret is None:
             return
         try:
             lines = record_lines(record).encode()
-            entry = b"%s\n%s\n%s" % (key.encode(), hashlib.sha256(lines).hexdigest().encode(), lines)
-            atomic_write_bytes(self._file(key), entry, fsync=False)
+            entry = b"%s\n%s\n%s" % (key.encode(), sign(self.secret, key, lines).encode(), lines)
+            atomic_write_beneath(self.root, self._rel(key), entry)
         except OSError as err:
             why = err.strerror or str(err)
             self.write_error = f"the cache in {self.root} could not be written ({why}); going on without it"
@@ -133,33 +157,47 @@ class Cache:
 
 ENTRY_FOLDERS = ("files", "evidence")
 """The cache's folders: file records (this module) and collectors' evidence (:mod:`assess.static.memo`)."""
+_ENTRY = re.compile(r"[0-9a-f]{64}\.json|\.[0-9a-f]{64}\.json\.[0-9a-zA-Z_]+\.tmp")
+"""The names of the files the cache writes: entries, and temporary files a killed writer left."""
 
 
-def _entry_files(root: Path) -> list[Path]:
-    """The cache's entry files (and temporary files left by a killed writer); nothing else under ``root``."""
-    found = []
-    for folder in ENTRY_FOLDERS:
-        found += [p for p in (root / folder).glob("v*/??/*") if p.is_file() and p.suffix in {".json", ".tmp"}]
-    return found
+def entry_files(root: Path, folder: str) -> Iterator[tuple[str, os.stat_result]]:
+    """(path relative to ``root``, lstat) of each entry file (and left temporary file) in the cache folder
+    ``folder`` (``files`` or ``evidence``), in every layout: ``<folder>/v*/<2 hex>/<name>``. The walk never
+    follows a symlink and yields only regular files with the names the cache writes."""
+    for layout, st in list_beneath(root, folder):
+        if not (layout.startswith("v") and stat.S_ISDIR(st.st_mode)):
+            continue
+        for shard, sst in list_beneath(root, f"{folder}/{layout}"):
+            if len(shard) != 2 or not stat.S_ISDIR(sst.st_mode):
+                continue
+            for name, fst in list_beneath(root, f"{folder}/{layout}/{shard}"):
+                if stat.S_ISREG(fst.st_mode) and _ENTRY.fullmatch(name):
+                    yield f"{folder}/{layout}/{shard}/{name}", fst
 
 
 def cache_usage(root: Path) -> tuple[int, int]:
     """(entries, bytes) of the cache in ``root``."""
-    files = _entry_files(root)
-    return sum(1 for p in files if p.suffix == ".json"), sum(p.stat().st_size for p in files)
+    entries = size = 0
+    for folder in ENTRY_FOLDERS:
+        for rel, st in entry_files(root, folder):
+            entries += rel.endswith(".json")
+            size += st.st_size
+    return entries, size
 
 
 def clear_cache(root: Path) -> int:
-    """Delete the cache's entries in ``root`` (only files it wrote, so a mistyped folder loses nothing else);
-    how many entries were removed."""
+    """Delete the cache's entries in ``root``; how many entries were removed. Only files it wrote, found without
+    following a symlink: a mistyped folder, or a cache whose folders someone replaced with symlinks to elsewhere,
+    loses nothing else. Folders left empty are removed too."""
     removed = 0
-    for path in _entry_files(root):
-        path.unlink(missing_ok=True)
-        removed += path.suffix == ".json"
-    for name in ENTRY_FOLDERS:
-        for folder in [*sorted((root / name).glob("v*/??"), reverse=True), *sorted((root / name).glob("v*"))]:
-            with contextlib.suppress(OSError):
-                folder.rmdir()
-        with contextlib.suppress(OSError):
-            (root / name).rmdir()
+    for folder in ENTRY_FOLDERS:
+        for rel, _ in list(entry_files(root, folder)):
+            removed += unlink_beneath(root, rel) and rel.endswith(".json")
+        for layout, st in list_beneath(root, folder):
+            if stat.S_ISDIR(st.st_mode):
+                for shard, _ in list_beneath(root, f"{folder}/{layout}"):
+                    unlink_beneath(root, f"{folder}/{layout}/{shard}", folders=True)
+                unlink_beneath(root, f"{folder}/{layout}", folders=True)
+        unlink_beneath(root, folder, folders=True)
     return removed

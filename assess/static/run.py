@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
+from pydantic import Field
+
 from assess._files import atomic_write_text
 from assess.collectors import CollectContext
 from assess.collectors.listing import Listing, list_files
@@ -31,7 +33,7 @@ from assess.static.cache import Cache, entry_key
 from assess.static.memo import EvidenceMemo, tree_key
 from assess.static.pool import analyse_paths, default_jobs
 from assess.static.record import LINES, SCAN_GROUP, FileAnalysis, join_groups, record_lines
-from assess.static.worker import OPTIONS, crashed_record, digest_of, read_file
+from assess.static.worker import OPTIONS, crashed_record, digest_of, read_file, vouched
 
 FOLDER = "static"
 E = TypeVar("E", bound=Evidence)
@@ -47,6 +49,8 @@ class StaticSummary(Model):
     files: int
     listing_skipped: tuple[str, ...] = ()
     """Entries the listing left out: symlinks (which may lead outside the target), special files."""
+    skipped_why: dict[str, str] = Field(default_factory=dict)
+    """Path in ``listing_skipped`` -> why the listing left it out."""
     unreadable: tuple[str, ...] = ()
     """Listed files that could not be read."""
     crashed: tuple[str, ...] = ()
@@ -119,6 +123,10 @@ class StaticAnalysis:
         evidence, reads = compute()
         if memo is not None and self.summary.reusable and evidence.status is not Status.ERROR:
             memo.put(kind, self.summary.tree_key, evidence, reads)
+        if memo is not None and memo.distrusted:
+            note = (f"the evidence cache's entry for this tree could not be trusted (damaged, forged or signed with "
+                    f"another key) and the {kind} evidence was recomputed")  # fmt: skip
+            evidence = evidence.model_copy(update={"warnings": (*evidence.warnings, note)})
         return evidence
 
 
@@ -130,12 +138,14 @@ class Plan:
     keys: dict[str, tuple[str, str]]
     """Path -> (cache key, the content digest it was made from); empty without a cache."""
     unreadable: tuple[str, ...]
+    linked: frozenset[tuple[int, int]] = frozenset()
+    """(device, inode) of the hard-linked files that may be read (:attr:`Listing.linked`)."""
 
 
 def plan(root: Path, listing: Listing, cache: Cache | None) -> Plan:
     unreadable: list[str] = []
-    keys = _keys(root, listing.paths, unreadable) if cache is not None else {}
-    return Plan(listing.paths, keys, tuple(sorted(unreadable)))
+    keys = _keys(root, listing.paths, unreadable, listing.linked) if cache is not None else {}
+    return Plan(listing.paths, keys, tuple(sorted(unreadable)), listing.linked)
 
 
 def analyse(
@@ -155,6 +165,7 @@ def _planned(listing: Listing, todo: Plan, jobs: int, cache: Cache | None) -> St
         listing=listing.method,
         files=len(listing.paths),
         listing_skipped=listing.skipped,
+        skipped_why=dict(listing.why_skipped),
         unreadable=todo.unreadable,
         warnings=(*listing.warnings, *_unreadable_warning(todo.unreadable)),
         excluded=len(listing.excluded),
@@ -183,7 +194,7 @@ def _analyse(
                 fh.write(record + "\n")
             elif cache is None or rel in keys:
                 misses.append(rel)
-        for rel, outcome in analyse_paths(root, misses, summary.jobs, pool_warnings):
+        for rel, outcome in analyse_paths(root, misses, summary.jobs, pool_warnings, linked=todo.linked):
             if outcome is None:
                 unreadable.append(rel)
             elif isinstance(outcome, str):
@@ -218,13 +229,15 @@ def _analyse(
     })  # fmt: skip
 
 
-def _keys(root: Path, paths: Iterable[str], unreadable: list[str]) -> dict[str, tuple[str, str]]:
+def _keys(
+    root: Path, paths: Iterable[str], unreadable: list[str], linked: frozenset[tuple[int, int]]
+) -> dict[str, tuple[str, str]]:
     """Path -> (cache key, the content digest it was made from), for each file that can be read."""
     keys = {}
-    base = os.fspath(root)
+    base, links = os.fspath(root), vouched(linked)
     for rel in paths:
         try:
-            size, data, whole = read_file(os.path.join(base, rel))  # noqa: PTH118
+            size, data, whole = read_file(base, rel, links)
         except OSError:
             unreadable.append(rel)
             continue
@@ -281,7 +294,7 @@ def shared_analysis(ctx: CollectContext) -> StaticAnalysis:
     folder = ctx.work_dir(FOLDER)
     with _locked(folder):
         start = time.monotonic()
-        listing = list_files(ctx.target)
+        listing = list_files(ctx.target, ctx.leave_out)
         fingerprint = _fingerprint(listing)
         done = _read_summary(folder)
         if done is not None and done.fingerprint == fingerprint:
@@ -291,7 +304,8 @@ def shared_analysis(ctx: CollectContext) -> StaticAnalysis:
         summary = _planned(listing, todo, ctx.params.jobs or default_jobs(), cache)
         summary = summary.model_copy(update={"fingerprint": fingerprint, "seconds": round(time.monotonic() - start, 3)})
         (folder / "files.jsonl").unlink(missing_ok=True)
-        plan_doc = {"paths": todo.paths, "keys": todo.keys, "unreadable": todo.unreadable}
+        plan_doc = {"paths": todo.paths, "keys": todo.keys, "unreadable": todo.unreadable,
+                    "linked": sorted(todo.linked)}  # fmt: skip
         atomic_write_text(folder / "plan.json", json.dumps(plan_doc))
         atomic_write_text(folder / "summary.json", summary.model_dump_json(indent=1))
         return StaticAnalysis(folder, summary, ctx)
@@ -306,7 +320,12 @@ def _stream(ctx: CollectContext, folder: Path) -> StaticSummary:
         if summary.streamed:
             return summary
         doc = json.loads((folder / "plan.json").read_text("utf-8"))
-        todo = Plan(tuple(doc["paths"]), {k: (v[0], v[1]) for k, v in doc["keys"].items()}, tuple(doc["unreadable"]))
+        todo = Plan(
+            tuple(doc["paths"]),
+            {k: (v[0], v[1]) for k, v in doc["keys"].items()},
+            tuple(doc["unreadable"]),
+            frozenset((int(dev), int(ino)) for dev, ino in doc["linked"]),
+        )
         tmp = folder / "files.jsonl.partial"
         summary = _analyse(ctx.target, todo, tmp, summary, _cache(ctx), time.monotonic())
         tmp.replace(folder / "files.jsonl")
