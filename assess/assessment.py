@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from assess.config import apply_waivers, load_target_config
+from assess.config import apply_waivers, target_config
 from assess.facts import facts
 from assess.model import Assessment, Evidence, EvidenceSummary, RunInfo, Status
 from assess.model.io import ModelFileError, read_evidence, read_run_info, write_model
@@ -33,7 +33,7 @@ def load_evidence(run_dir: Path) -> tuple[dict[str, Evidence], list[EvidenceSumm
     for path in sorted((run_dir / "evidence").glob("*.json")):
         rel = path.relative_to(run_dir).as_posix()
         try:
-            ev = read_evidence(path)
+            ev = read_evidence(path, root=run_dir)
         except ModelFileError as err:
             summaries.append(EvidenceSummary(kind=path.stem, status=Status.ERROR, reason=str(err), path=rel))
             continue
@@ -55,7 +55,7 @@ def build_assessment(run_dir: Path, rubric_file: Path | None = None) -> tuple[As
     """The assessment of the run in ``run_dir``, scored with ``rubric_file`` (default: the bundled rubric).
 
     Raises ModelFileError when run.json is unreadable."""
-    run: RunInfo = read_run_info(run_dir / "run.json")
+    run: RunInfo = read_run_info(run_dir / "run.json", root=run_dir)
     evidence, summaries = load_evidence(run_dir)
     try:
         findings = run_probes(evidence)
@@ -75,16 +75,17 @@ def score_assessment(
 ) -> Assessment:
     """``assessment`` with grades, verdict, plan and critical areas from the rubric and the target's config.
 
-    A broken rubric or config costs the grades, not the report: ``scoring_error`` says why.
+    A broken rubric costs the grades, not the report: ``scoring_error`` says why. A bad key of the
+    target's config is left out, and ``config_problems`` says which and why.
     """
     today = today or datetime.now(UTC).date()
+    config = target_config(Path(assessment.run.target))
     try:
         rubric = load_rubric(rubric_file)
-        config = load_target_config(Path(assessment.run.target))
-        if config.source:
-            rubric = apply_overrides(rubric, config.table, config.source)
     except RubricError as err:
-        return assessment.model_copy(update={"scoring_error": str(err)})
+        return assessment.model_copy(update={"scoring_error": str(err), "config_problems": config.problems})
+    if config.source:
+        rubric = apply_overrides(rubric, config.table, config.source)
     findings, waivers = apply_waivers(assessment.findings, config.waivers, today)
     grades = grade_all(assessment.facts, findings, evidence, rubric)
     changed = f"; changed by {config.source}: {', '.join(rubric.changes)}" if rubric.changes else ""
@@ -98,6 +99,7 @@ def score_assessment(
             "untested_reliability_code": untested_reliability_code(findings),
             "waivers": waivers,
             "rubric": f"{rubric.source}{changed}",
+            "config_problems": (*config.problems, *rubric.problems),
         }
     )
 

@@ -26,16 +26,17 @@ from __future__ import annotations
 
 import http.client
 import json
+import math
 import socket
 import time
-import tomllib
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from assess._files import read_bounded
-from assess.config import MAX_CONFIG_BYTES
+from assess.chaos import load_criteria
+from assess.config import read_target_toml
+from assess.rubric import RubricError
 
 HOST = "127.0.0.1"
 PLACEHOLDERS = ("python", "host", "port", "data_dir", "dependency_url")
@@ -103,15 +104,12 @@ class ServiceSpec:
 def chaos_table(target: Path) -> tuple[dict[str, Any], str] | None:
     """The raw chaos table and where it was found, or None if the target has none."""
     for name, keys in (("assess.toml", ("chaos",)), ("pyproject.toml", ("tool", "assess", "chaos"))):
-        path = target / name
-        if not path.is_file():
+        try:  # the target's own regular file only: never through a symlink (see assess.config)
+            document: Any = read_target_toml(target, name)
+        except RubricError as err:
+            raise ChaosConfigError(str(err)) from None
+        if document is None:
             continue
-        try:
-            document: Any = tomllib.loads(read_bounded(path, MAX_CONFIG_BYTES).decode("utf-8"))
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
-            raise ChaosConfigError(f"{name}: cannot be read ({err})") from None
-        except RecursionError:  # tomllib recurses once per nested array or inline table
-            raise ChaosConfigError(f"{name}: cannot be read (nested too deeply)") from None
         for key in keys:
             document = document.get(key) if isinstance(document, dict) else None
         if document is not None:
@@ -123,14 +121,53 @@ def chaos_table(target: Path) -> tuple[dict[str, Any], str] | None:
 
 
 def load_criteria_overrides(target: Path) -> tuple[dict[str, Any], str] | None:
-    """The target's ``criteria`` tables (family -> fields) and where they are, or None."""
+    """The target's ``criteria`` tables (family -> fields) and where they are, or None.
+
+    Raises ChaosConfigError when the file cannot be read or a value is not a finite number."""
     found = chaos_table(target)
-    if found is None or "criteria" not in found[0]:
+    if found is None:
         return None
-    criteria, where = found[0]["criteria"], f"{found[1][:-1]}.criteria]"
+    where = f"{found[1][:-1]}.criteria]"
+    criteria = criteria_of(found[0], where)
+    return None if criteria is None else (criteria, where)
+
+
+def criteria_of(raw: Mapping[str, Any], where: str) -> dict[str, Any] | None:
+    """The ``criteria`` tables of the chaos table ``raw`` (family -> fields), or None when it has none.
+
+    Raises ChaosConfigError naming ``where`` (the criteria table) when it is not a table or a field is
+    not a finite number (infinity would pass the range checks and be written to JSON as nothing);
+    :func:`assess.chaos.load_criteria` checks families, fields and ranges.
+    """
+    if "criteria" not in raw:
+        return None
+    criteria = raw["criteria"]
     if not isinstance(criteria, dict):
         raise ChaosConfigError(f"{where}: must be a table of scenario families")
-    return criteria, where
+    for family, fields in criteria.items():
+        for name, value in fields.items() if isinstance(fields, dict) else ():
+            if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+                raise ChaosConfigError(f"{where}: [{family}] {name}: must be a finite number, got {value!r:.40}")
+    return criteria
+
+
+def chaos_problems(raw: Mapping[str, Any], where: str) -> list[str]:
+    """One line for each part of the chaos table ``raw`` (read from ``where``) the chaos stage would
+    refuse: the service's spec, then the criteria. The target's config reports them with these words,
+    so the checks live here, once."""
+    problems: list[Exception] = []
+    try:
+        parse_service_spec(raw, where)
+    except ChaosConfigError as err:
+        problems.append(err)
+    try:
+        criteria = criteria_of(raw, f"{where}.criteria")
+        if criteria is not None:
+            load_criteria(criteria, where=f"{where}.criteria")
+    except (ChaosConfigError, ValueError) as err:
+        problems.append(err)
+    # the messages quote the target's own key names: one line, and not a page of it
+    return [" ".join(str(p).splitlines())[:500] for p in problems]
 
 
 def _str(where: str, key: str, value: object, *, path: bool = False) -> str:
@@ -172,9 +209,13 @@ def _write_spec(where: str, raw: object) -> WriteSpec | None:
 def load_service_spec(target: Path) -> ServiceSpec | None:
     """The target's service spec, or None when it declares none. Raises ChaosConfigError."""
     found = chaos_table(target)
-    if found is None:
-        return None
-    raw, where = found
+    return None if found is None else parse_service_spec(*found)
+
+
+def parse_service_spec(raw: Mapping[str, Any], where: str) -> ServiceSpec | None:
+    """The service spec in the chaos table ``raw``, or None when it has only criteria (or nothing).
+
+    Raises ChaosConfigError naming ``where`` and the key at the first thing wrong."""
     raw = {key: value for key, value in raw.items() if key != "criteria"}
     if not raw:
         return None  # only criteria: results to judge, no service to run experiments against
@@ -196,7 +237,7 @@ def load_service_spec(target: Path) -> ServiceSpec | None:
     for value in env.values():
         _check_template(where, "env", value, PLACEHOLDERS)
     timeout = raw.get("startup_timeout_s", 20.0)
-    if not isinstance(timeout, int | float) or not 0 < timeout <= 300:
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not 0 < timeout <= 300:
         raise ChaosConfigError(f"{where}: startup_timeout_s must be a number of seconds in (0, 300]")
     read = raw.get("read")
     if read is not None:

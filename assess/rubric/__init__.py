@@ -8,8 +8,11 @@
 from __future__ import annotations
 
 import itertools
+import json
+import math
+import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -18,6 +21,9 @@ from assess.model.grades import GRADES, Decision, Grade
 
 RUBRIC_FILE = Path(__file__).with_name("rubric.toml")
 POINTS: dict[Grade, float] = {"A": 4.0, "B+": 3.5, "B": 3.0, "C+": 2.5, "C": 2.0, "D": 1.0, "F": 0.0}
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
+MAX_PROBLEMS = 100
+"""Lines kept about what of a target's config is wrong (each of the config and the rubric)."""
 
 
 class RubricError(ValueError):
@@ -88,6 +94,8 @@ class Rubric:
     source: str = "assess/rubric/rubric.toml"
     changes: tuple[str, ...] = field(default_factory=tuple)
     """What a target's config changed, in words."""
+    problems: tuple[str, ...] = field(default_factory=tuple)
+    """What of a target's config the rubric could not take (one line each, naming the file and key)."""
 
     def category(self, name: str) -> Category:
         for c in self.categories:
@@ -107,8 +115,8 @@ def _thresholds(where: str, raw: object, better: str) -> dict[Grade, float]:
         raise RubricError(f"{where}: thresholds must be a table of grade = value")
     out: dict[Grade, float] = {}
     for grade, value in raw.items():
-        if not isinstance(value, int | float) or isinstance(value, bool):
-            raise RubricError(f"{where}: threshold {grade} must be a number")
+        if not isinstance(value, int | float) or isinstance(value, bool) or not math.isfinite(value):
+            raise RubricError(f"{where}: threshold {grade} must be a finite number")
         out[_grade(where, grade)] = float(value)
     ordered = [out[g] for g in GRADES if g in out]
     pairs = list(itertools.pairwise(ordered))
@@ -183,44 +191,90 @@ def load_rubric(path: Path | None = None) -> Rubric:
     return parse_rubric(document, "assess/rubric/rubric.toml" if path == RUBRIC_FILE else str(path))
 
 
+def toml_key(parts: Iterable[str | int]) -> str:
+    """``parts`` as a TOML key path: ``thresholds."Test Coverage".A``, ``waivers[2].expires``.
+
+    A part that is not a bare key is quoted (JSON escapes, so the path stays on one line and ASCII)
+    and cut to 60 characters: the path names a key of an untrusted file in a one-line message.
+    """
+    out: list[str] = []
+    for part in parts:
+        if isinstance(part, int):
+            out.append(f"[{part}]")
+            continue
+        text = part if _BARE_KEY.fullmatch(part) else json.dumps(part if len(part) <= 60 else part[:60] + "...")
+        out.append(f".{text}" if out else text)
+    return "".join(out)
+
+
+def _quoted(name: str) -> str:
+    return json.dumps(name if len(name) <= 60 else name[:60] + "...")
+
+
+def capped(lines: list[str], where: str, limit: int = MAX_PROBLEMS) -> tuple[str, ...]:
+    """``lines``, or the first ``limit - 1`` of them and one saying how many more there were: a target's
+    config can hold thousands of bad keys, and the report lists what is wrong, not all of it."""
+    if len(lines) <= limit:
+        return tuple(lines)
+    return (*lines[: limit - 1], f"{where}: {len(lines) - (limit - 1)} more problem(s) not listed")
+
+
 def apply_overrides(rubric: Rubric, config: Mapping[str, Any], where: str) -> Rubric:
     """``rubric`` with a target's ``weights``, ``thresholds`` and ``disabled`` categories applied.
 
-    ``thresholds`` is ``{category: {signal key: {grade: value}}}``, merged grade by grade.
+    ``config`` is a table :func:`assess.config.parse_config` checked (finite numbers, names as strings);
+    ``thresholds`` is ``{category: {signal key: {grade: value}}}``, merged grade by grade. What the
+    rubric cannot take (a category or signal it lacks, thresholds that would no longer get worse from
+    A to D) is left out, each with one line in ``Rubric.problems`` naming ``where`` and the key; the
+    rest applies. Raises nothing.
     """
-    names = {c.name for c in rubric.categories}
-    changes: list[str] = []
-    weights = config.get("weights", {})
-    thresholds = config.get("thresholds", {})
+    problems: list[str] = []
+    names = [c.name for c in rubric.categories]
+    known = f"not a category of the rubric ({', '.join(sorted(names))})"
+    for key in ("weights", "thresholds"):
+        problems += [f"{where} {toml_key((key, n))}: {known}" for n in config.get(key, {}) if n not in names]
     disabled = config.get("disabled", [])
-    for name in [*weights, *thresholds, *disabled]:
-        if name not in names:
-            raise RubricError(f"{where}: {name!r} is not a rubric category ({', '.join(sorted(names))})")
-    categories = []
-    for c in rubric.categories:
-        if c.name in weights:
-            weight = weights[c.name]
-            if not isinstance(weight, int | float) or weight < 0:
-                raise RubricError(f"{where}: weights.{c.name!r} must be a number >= 0")
-            c = replace(c, weight=float(weight))
-            changes.append(f"weight of {c.name} set to {weight:g}")
-        if c.name in thresholds:
-            signals = []
-            known = {s.key for s in c.signals}
-            for key in thresholds[c.name]:
-                if key not in known:
-                    raise RubricError(f"{where}: {c.name!r} has no signal {key!r} ({', '.join(sorted(known))})")
-            for s in c.signals:
-                if s.key in thresholds[c.name]:
-                    merged = {**s.thresholds, **_thresholds(f"{where} thresholds.{c.name!r}.{s.key}",
-                                                            thresholds[c.name][s.key], s.better)}  # fmt: skip
-                    _thresholds(f"{where} thresholds.{c.name!r}.{s.key}", merged, s.better)
-                    s = replace(s, thresholds=merged, source=f"{s.source}; changed by the target's config")
-                    changes.append(f"thresholds of {c.name} / {s.key} changed")
-                signals.append(s)
-            c = replace(c, signals=tuple(signals))
-        if c.name in disabled:
-            c = replace(c, disabled=f"switched off in {where}")
-            changes.append(f"{c.name} switched off")
-        categories.append(c)
-    return replace(rubric, categories=tuple(categories), changes=tuple(changes))
+    # by name, not position: the position in the file is not the one left after the bad entries went
+    problems += [f"{where} disabled: {_quoted(n)} is {known}" for n in disabled if n not in names]
+    changes: list[str] = []
+    categories = tuple(_override(c, config, where, changes, problems) for c in rubric.categories)
+    return replace(rubric, categories=categories, changes=tuple(changes), problems=capped(problems, where))
+
+
+def _override(c: Category, config: Mapping[str, Any], where: str, changes: list[str], problems: list[str]) -> Category:
+    """Category ``c`` with what ``config`` changes in it; ``changes`` and ``problems`` get a line for each."""
+    weights, thresholds = config.get("weights", {}), config.get("thresholds", {})
+    if c.name in weights:
+        c = replace(c, weight=float(weights[c.name]))
+        changes.append(f"weight of {c.name} set to {weights[c.name]:g}")
+    if c.name in thresholds:
+        c = replace(c, signals=_signals(c, thresholds[c.name], where, changes, problems))
+    if c.name in config.get("disabled", []):
+        c = replace(c, disabled=f"switched off in {where}")
+        changes.append(f"{c.name} switched off")
+    return c
+
+
+def _signals(
+    c: Category, overrides: Mapping[str, Any], where: str, changes: list[str], problems: list[str]
+) -> tuple[Signal, ...]:
+    """``c``'s signals with the thresholds in ``overrides`` (signal key -> grade -> value) merged in."""
+    keys = {s.key for s in c.signals}
+    for key in overrides:
+        if key not in keys:
+            at = toml_key(("thresholds", c.name, key))
+            problems.append(f"{where} {at}: not a signal of {c.name} ({', '.join(sorted(keys))})")
+    signals = []
+    for s in c.signals:
+        if overrides.get(s.key):  # empty when every grade in it was left out as bad
+            at = f"{where} {toml_key(('thresholds', c.name, s.key))}"
+            try:
+                merged = {**s.thresholds, **_thresholds(at, overrides[s.key], s.better)}
+                _thresholds(at, merged, s.better)
+            except RubricError as err:
+                problems.append(f"{err}; the rubric's thresholds apply")
+            else:
+                s = replace(s, thresholds=merged, source=f"{s.source}; changed by the target's config")
+                changes.append(f"thresholds of {c.name} / {s.key} changed")
+        signals.append(s)
+    return tuple(signals)
