@@ -1,9 +1,16 @@
-"""Tables (pandas) and charts (plotly) of evidence, for notebooks. Presentation only."""
+"""Tables (pandas) and charts (plotly) of evidence, for notebooks. Presentation only.
+
+Every text in what this module shows or returns (table cells, even inside lists and dicts, chart
+labels, printed lines) has its control and bidirectional formatting characters replaced by U+FFFD
+(:func:`assess.report.text.visible`), as in the HTML report: a file named ``admin\u202egnp.py`` must
+not show as ``adminyp.png``, and an ESC in a reason must not drive the notebook's output. The
+evidence files keep the exact text.
+"""
 
 from __future__ import annotations
 
 import html
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import pandas as pd
@@ -20,24 +27,43 @@ from assess.model import (
     TestsEvidence,
 )
 from assess.model.chaos import ChaosEvidence
-from assess.report.charts import GRADE_COLORS, NOT_GRADED, build_charts
+from assess.report.charts import GRADE_COLORS, NOT_GRADED, build_charts, label
+from assess.report.text import visible
+
+
+def shown(value: Any) -> Any:
+    """``value`` with every text in it (dict keys and values, list and tuple items, at any depth)
+    passed through :func:`visible`; anything else unchanged."""
+    if isinstance(value, str):
+        return visible(value)
+    if isinstance(value, dict):
+        return {shown(k): shown(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(shown(v) for v in value)
+    return value
+
+
+def frame(rows: Iterable[Mapping[str, Any]], columns: list[str] | None = None) -> pd.DataFrame:
+    """A table of ``rows`` (one dict each) with every text :func:`shown`."""
+    return pd.DataFrame([shown(dict(row)) for row in rows], columns=columns)
 
 
 def status_line(ev: Evidence) -> str:
+    """The evidence's kind, status, reason and warnings, one line each, as :func:`visible` text."""
     text = f"{ev.kind}: {ev.status.value}"
     if ev.reason:
         text += f": {ev.reason}"
     for w in ev.warnings:
         text += f"\n  warning: {w}"
-    return text
+    return visible(text)
 
 
 def inventory_frames(ev: InventoryEvidence) -> dict[str, pd.DataFrame]:
     if not ev.data:
         return {}
-    files = pd.DataFrame([f.model_dump(mode="json") for f in ev.data.files])
-    tests = pd.DataFrame([t.model_dump(mode="json") for t in ev.data.tests])
-    frames = {"files": files, "tests": tests, "ratios": pd.DataFrame([ev.data.ratios.model_dump()])}
+    files = frame(f.model_dump(mode="json") for f in ev.data.files)
+    tests = frame(t.model_dump(mode="json") for t in ev.data.tests)
+    frames = {"files": files, "tests": tests, "ratios": frame([ev.data.ratios.model_dump()])}
     if not files.empty:
         frames["by_role"] = (
             files.groupby(["role", "language"], dropna=False)
@@ -58,41 +84,37 @@ def coverage_frames(ev: CoverageEvidence) -> dict[str, pd.DataFrame]:
         for f in ev.data.files
         for r in f.regions
     ]
-    return {
-        "totals": pd.DataFrame([ev.data.totals.model_dump()]),
-        "files": pd.DataFrame(rows),
-        "regions": pd.DataFrame(regions),
-    }
+    return {"totals": frame([ev.data.totals.model_dump()]), "files": frame(rows), "regions": frame(regions)}
 
 
 def tests_frames(ev: TestsEvidence) -> dict[str, pd.DataFrame]:
     if not ev.data:
         return {}
-    results = pd.DataFrame([r.model_dump(mode="json") for r in ev.data.results])
-    return {"results": results, "slowest": pd.DataFrame([r.model_dump(mode="json") for r in ev.data.slowest()])}
+    results = frame(r.model_dump(mode="json") for r in ev.data.results)
+    return {"results": results, "slowest": frame(r.model_dump(mode="json") for r in ev.data.slowest())}
 
 
 def complexity_frames(ev: ComplexityEvidence) -> dict[str, pd.DataFrame]:
     if not ev.data:
         return {}
     return {
-        "blocks": pd.DataFrame([b.model_dump() for b in ev.data.blocks]),
-        "files": pd.DataFrame([f.model_dump(exclude={"halstead"}) for f in ev.data.files]),
+        "blocks": frame(b.model_dump() for b in ev.data.blocks),
+        "files": frame(f.model_dump(exclude={"halstead"}) for f in ev.data.files),
     }
 
 
 def patterns_frames(ev: PatternsEvidence) -> dict[str, pd.DataFrame]:
     if not ev.data:
         return {}
-    sites = pd.DataFrame([s.model_dump() for s in ev.data.sites])
-    files = pd.DataFrame([f.model_dump(mode="json") for f in ev.data.files])
+    sites = frame(s.model_dump() for s in ev.data.sites)
+    files = frame(f.model_dump(mode="json") for f in ev.data.files)
     return {"sites": sites, "files": files}
 
 
 def chaos_frames(ev: ChaosEvidence) -> dict[str, pd.DataFrame]:
     if not ev.data:
         return {}
-    results = pd.DataFrame(
+    results = frame(
         [
             {
                 "family": r.family.value if r.family else "(unmapped)",
@@ -109,17 +131,16 @@ def chaos_frames(ev: ChaosEvidence) -> dict[str, pd.DataFrame]:
             for r in ev.data.results
         ]
     )
-    measurements = pd.DataFrame(
-        [{"source": r.source, "measurement": k, "value": v} for r in ev.data.results for k, v in r.measurements.items()]
+    measurements = frame(
+        {"source": r.source, "measurement": k, "value": v} for r in ev.data.results for k, v in r.measurements.items()
     )
-    unreadable = pd.DataFrame([u.model_dump() for u in ev.data.unreadable])
+    unreadable = frame(u.model_dump() for u in ev.data.unreadable)
     return {"results": results, "measurements": measurements, "unreadable": unreadable}
 
 
 def findings_frame(assessment: Assessment) -> pd.DataFrame:
     """The probes' findings, one row each (problems and good practices)."""
-    rows = [f.model_dump(mode="json", exclude={"snippet"}) for f in assessment.findings]
-    return pd.DataFrame(rows)
+    return frame(f.model_dump(mode="json", exclude={"snippet"}) for f in assessment.findings)
 
 
 def _figures(kind: str, frames: dict[str, pd.DataFrame]) -> list[go.Figure]:
@@ -130,6 +151,7 @@ def _figures(kind: str, frames: dict[str, pd.DataFrame]) -> list[go.Figure]:
             figs.append(px.histogram(frames["tests"], x="kind", title="Test cases by kind"))
     elif kind == "coverage" and not frames.get("files", pd.DataFrame()).empty:
         df = frames["files"].sort_values("percent_lines")
+        df = df.assign(path=df["path"].map(label))  # plotly reads <b>, <a href> ... in tick labels
         figs.append(px.bar(df, x="percent_lines", y="path", orientation="h", title="Line coverage by file (%)"))
     elif kind == "tests" and not frames.get("results", pd.DataFrame()).empty:
         figs.append(px.histogram(frames["results"], x="outcome", title="Test outcomes"))
@@ -181,7 +203,7 @@ def grade_card_frame(assessment: Assessment) -> pd.DataFrame:
         }
         for g in assessment.grades
     ]
-    return pd.DataFrame(rows, columns=["category", "critical", "grade", "points", "findings", "notes"])
+    return frame(rows, columns=["category", "critical", "grade", "points", "findings", "notes"])
 
 
 def _grade_style(grade: str) -> str:
@@ -208,9 +230,13 @@ def verdict_html(assessment: Assessment) -> str:
     """The verdict and what decided it, as escaped HTML; or why there is none."""
     if assessment.verdict is None:
         why = assessment.scoring_error or "the rubric was not applied"
-        return f"<p><strong>No verdict</strong>: {html.escape(why)}</p>"
-    reasons = "".join(f"<li>{html.escape(r)}</li>" for r in assessment.verdict.reasons)
-    return f"<p><strong>Verdict: {html.escape(assessment.verdict.decision)}</strong></p><ul>{reasons}</ul>"
+        return f"<p><strong>No verdict</strong>: {_html(why)}</p>"
+    reasons = "".join(f"<li>{_html(r)}</li>" for r in assessment.verdict.reasons)
+    return f"<p><strong>Verdict: {_html(assessment.verdict.decision)}</strong></p><ul>{reasons}</ul>"
+
+
+def _html(text: str) -> str:
+    return html.escape(visible(text))
 
 
 def show_assessment(assessment: Assessment, evidence: Mapping[str, Evidence] | None = None) -> pd.DataFrame:
@@ -223,12 +249,12 @@ def show_assessment(assessment: Assessment, evidence: Mapping[str, Evidence] | N
         show_grade_card(assessment)
     figures, failures = build_charts(assessment, evidence or {})
     for failure in failures:
-        print(failure)
+        print(visible(failure))
     for figure in figures.values():
         display(figure)
-    display(pd.DataFrame([s.model_dump(mode="json") for s in assessment.run.stages]))
+    display(frame(s.model_dump(mode="json") for s in assessment.run.stages))
     columns = ["key", "label", "value", "unit", "note", "source"]
-    table = pd.DataFrame([f.model_dump(mode="json") for f in assessment.facts], columns=columns)
+    table = frame((f.model_dump(mode="json") for f in assessment.facts), columns=columns)
     display(table)
     findings = findings_frame(assessment)
     if not findings.empty:

@@ -15,6 +15,7 @@ from xml.sax.saxutils import escape as xml_escape
 
 from assess._files import atomic_write_text
 from assess.model.run import Assessment
+from assess.report.text import one_line
 
 LABEL = "readiness"
 NO_VERDICT = "no verdict"
@@ -100,7 +101,7 @@ def readiness_badge(assessment: Assessment) -> str:
     """The badge of ``assessment``'s verdict (``no verdict`` in grey when the rubric gave none);
     its title names the target."""
     message = assessment.verdict.decision if assessment.verdict else NO_VERDICT
-    name = " ".join(assessment.run.target_name.split())
+    name = one_line(assessment.run.target_name)  # one line, controls and bidi overrides marked
     name = name if len(name) <= NAME_LIMIT else name[: NAME_LIMIT - 1] + "…"
     return badge_svg(LABEL, message, COLOURS[message], title=f"{LABEL} of {name}: {message}")
 

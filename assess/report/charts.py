@@ -9,7 +9,9 @@ Everything from the target (paths, function names, categories of a custom rubric
 :func:`label` before it reaches a figure: plotly draws a subset of HTML (``<b>``, ``<a href>``,
 ``<br>`` ...) in titles, ticks, legends and hover text, so an unescaped name could bold, link or hide
 text. Plotly decodes ``&lt; &gt; &amp;`` and numeric entities in text, but not ``&quot;``, so quotes
-are left alone (outside a tag they are plain text to plotly).
+are left alone (outside a tag they are plain text to plotly). :func:`label` also marks control and
+bidirectional formatting characters (:func:`assess.report.text.visible`): the figure's JSON writes
+them as ``\u202e`` escapes, which the browser decodes and draws.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from assess.model import Assessment, Block, ComplexityData, CoverageData, Eviden
 from assess.model.chaos import ChaosData, ScenarioFamily
 from assess.model.findings import Severity
 from assess.model.grades import Grade
+from assess.report.text import visible
 from assess.rubric import POINTS
 from assess.rubric.plan import block_coverage
 
@@ -59,8 +62,9 @@ def register_chart(name: str) -> Callable[[ChartFunction], ChartFunction]:
 
 
 def label(text: str) -> str:
-    """``text`` as plotly shows it literally: ``<``, ``>`` and ``&`` escaped as entities."""
-    return html.escape(text, quote=False)
+    """``text`` as plotly shows it literally: ``<``, ``>`` and ``&`` escaped as entities, control and
+    bidirectional formatting characters replaced by U+FFFD."""
+    return html.escape(visible(text), quote=False)
 
 
 def short_labels(names: Sequence[str], width: int = MAX_LABEL) -> list[str]:

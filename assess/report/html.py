@@ -1,6 +1,11 @@
 """The HTML report: one self-contained file, no external requests, everything escaped.
 
 Rendering formats and orders what the assessment and evidence say; it never measures or scores.
+Every text the template prints, but the markup this module makes itself, goes through
+:func:`assess.report.text.visible` (:func:`shown`, the environment's ``finalize``): a bidirectional
+override in a file name or a snippet shows as U+FFFD instead of reordering what is read. Links are
+made only from known relative paths of the run folder (:func:`run_link`, :func:`stage_link`); any
+other value (``javascript:``, ``//host``, ``../``) is shown as text.
 Charts (:mod:`assess.report.charts`) are plotly figures with one inline copy of plotly.js; the
 page's Content-Security-Policy allows exactly the inline scripts this module emits, by their
 sha256 hashes, so markup injected through a name that escaping missed could not run script.
@@ -14,7 +19,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -31,11 +36,13 @@ from assess.model import (
     Fact,
     Finding,
     InventoryEvidence,
+    StageResult,
     TestOutcome,
     TestsEvidence,
 )
 from assess.model.chaos import ChaosEvidence, ChaosResult, ScenarioFamily, UnreadableResult
 from assess.report.charts import build_charts
+from assess.report.text import has_unsafe, visible
 
 TOP_N = 15
 GROUP_TITLES = {"chaos": "Chaos experiments"}
@@ -60,6 +67,18 @@ CHARTS_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data: blob:
 SVG through a ``blob:`` image (``img-src blob:``). It needs no eval, fonts, workers or requests
 (checked in Chromium: no violation when the charts draw, hover, zoom and download)."""
 _SCRIPT = re.compile(r"<script[^>]*>(.*?)</script>", re.DOTALL)
+STAGE_LINKS = {"notebook": ("notebooks/", ".ipynb"), "evidence": ("evidence/", ".json")}
+"""Where the pipeline writes a stage's notebook and evidence: a stage's link must point there."""
+
+
+def shown(value: object) -> object:
+    """What the template prints for ``value``: a text (any ``str`` but this module's own
+    :class:`Markup`) through :func:`visible`, so that no control or bidirectional formatting
+    character reaches the page; anything else unchanged (the template escapes it)."""
+    if isinstance(value, str) and not isinstance(value, Markup):
+        return visible(value)
+    return value
+
 
 _ENV = jinja2.Environment(
     loader=jinja2.PackageLoader("assess.report", "templates"),
@@ -67,6 +86,7 @@ _ENV = jinja2.Environment(
     undefined=jinja2.StrictUndefined,
     trim_blocks=True,
     lstrip_blocks=True,
+    finalize=shown,
 )
 
 
@@ -90,6 +110,8 @@ class ReportView:
 
     assessment: Assessment
     fact_groups: dict[str, list[Fact]]
+    stages: list[StageRow] = field(default_factory=list)
+    """The run's stages with the links to their notebook and evidence (only those that pass :func:`stage_link`)."""
     tables: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     problems: dict[str, list[Finding]] = field(default_factory=dict)
     """Problems found, by category (categories in order of their worst problem)."""
@@ -121,6 +143,16 @@ class ChartView:
     and ``/``, so nothing in it can close the script."""
     scripts: tuple[str, ...]
     """The text of each ``<script>`` in ``html``, as the browser hashes it."""
+
+
+@dataclass(frozen=True)
+class StageRow:
+    """One stage of the run as shown; its paths come from ``run.json``, which a run folder from
+    elsewhere may have written, so they are links only when :func:`stage_link` accepts them."""
+
+    stage: StageResult
+    notebook_href: str | None
+    evidence_href: str | None
 
 
 @dataclass(frozen=True)
@@ -242,12 +274,32 @@ def _inventory_table(ev: InventoryEvidence | None) -> dict[str, Any] | None:
 
 
 def run_link(source: str) -> str | None:
-    """``source`` as a relative URL inside the run folder; None unless it is a plain relative path
-    that stays inside it (no scheme, no absolute path, no ``..``)."""
-    parts = PurePosixPath(source).parts
-    if not parts or source.startswith("/") or "\\" in source or ".." in parts or ":" in parts[0]:
+    """``source`` as a relative URL inside the run folder, percent-encoded (all but ``/`` and
+    unreserved characters, so ``#``, ``?``, ``%`` and spaces stay part of the path); None unless it
+    is a plain relative path that stays inside the folder: segments split by ``/``, none empty (no
+    leading ``/``, no ``//host``), none ``.`` or ``..``, no ``:`` in the first (no scheme, no
+    drive), no ``\\``, and no control, surrogate or bidirectional formatting character (a URL parser
+    drops some of those, so what is checked would not be what is followed)."""
+    segments = source.split("/")
+    if has_unsafe(source) or "\\" in source or ":" in segments[0]:
+        return None
+    if any(segment in ("", ".", "..") for segment in segments):
         return None
     return quote(source, safe="/")
+
+
+def stage_link(path: str | None, kind: str) -> str | None:
+    """The link to a stage's ``kind`` file (``notebook`` or ``evidence``, see :data:`STAGE_LINKS`):
+    :func:`run_link` of ``path`` when ``path`` is in the folder and has the suffix the pipeline
+    gives that kind of file; else None, and the path is shown as text."""
+    folder, suffix = STAGE_LINKS[kind]
+    if path is None or not path.startswith(folder) or not path.endswith(suffix):
+        return None
+    return run_link(path)
+
+
+def _stage_rows(stages: Iterable[StageResult]) -> list[StageRow]:
+    return [StageRow(s, stage_link(s.notebook, "notebook"), stage_link(s.evidence, "evidence")) for s in stages]
 
 
 def _recovery(times: tuple[float, ...]) -> str:
@@ -324,7 +376,8 @@ def build_view(assessment: Assessment, evidence: dict[str, Evidence]) -> ReportV
     view = ReportView(
         assessment,
         groups,
-        {k: [t for t in v if t] for k, v in tables.items()},
+        stages=_stage_rows(assessment.run.stages),
+        tables={k: [t for t in v if t] for k, v in tables.items()},
         problems=_by_category([f for f in assessment.findings if f.kind == "problem"]),
         good=_by_category([f for f in assessment.findings if f.kind == "good"]),
         chaos=_chaos_view(evidence.get("chaos")),  # type: ignore[arg-type]

@@ -15,8 +15,6 @@ it cannot open HTML, a link or an image, break a table row or mention a GitHub u
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
@@ -26,6 +24,7 @@ from assess.model.base import Status
 from assess.model.findings import Finding, Severity
 from assess.model.grades import CategoryGrade, CriticalArea, PlanItem, UntestedReliabilityCode
 from assess.model.run import Assessment
+from assess.report.text import one_line
 
 MAX_BYTES = 60_000
 """Default size bound in UTF-8 bytes; below GitHub's comment limit in characters (65,536), which a
@@ -45,30 +44,14 @@ GRADE_STATUS = {"not-applicable": "N/A", "not-measured": "not measured", "disabl
 STATUS_WORDS = {"not-applicable": "Not applicable", "not-measured": "Not measured", "disabled": "Switched off"}
 
 _ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
-_WORD = re.compile(r"\S+")
-_BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
-"""Bidirectional overrides and isolates: they can make text read differently from what it is."""
 
 
 def clip(text: str, limit: int = TEXT_LIMIT) -> str:
     """``text`` on one line (every run of whitespace, line breaks included, made one space), with
-    control, surrogate and bidirectional-override characters replaced by U+FFFD, cut to ``limit``
-    characters with a final '…'. Reads only as much of ``text`` as it keeps."""
-    words: list[str] = []
-    size = -1
-    for word in _WORD.finditer(text):
-        words.append(word.group())
-        size += len(words[-1]) + 1
-        if size > limit:
-            break
-    flat = " ".join(words)
-    if len(flat) > limit:
-        flat = flat[: max(limit - 1, 0)].rstrip() + "…"
-    return "".join("\ufffd" if _unsafe(c) else c for c in flat)
-
-
-def _unsafe(char: str) -> bool:
-    return char in _BIDI or unicodedata.category(char) in ("Cc", "Cs")
+    control, surrogate and bidirectional formatting characters replaced by U+FFFD, cut to ``limit``
+    characters with a final '…' (:func:`assess.report.text.one_line`, which every report shares).
+    Reads only as much of ``text`` as it keeps."""
+    return one_line(text, limit)
 
 
 def escape(text: str, limit: int = TEXT_LIMIT) -> str:

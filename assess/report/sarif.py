@@ -22,7 +22,16 @@ What goes in, and why:
   which GitHub computes itself from the file.
 - Message texts are plain text with ``{`` and ``}`` doubled, as SARIF 3.11.5 requires (single
   braces would be read as placeholders). They hold text from the target (names, code): a consumer
-  that shows them in HTML must escape them.
+  that shows them in HTML must escape them. Control and bidirectional formatting characters in
+  them, in snippets and in suppression justifications are replaced by U+FFFD
+  (:func:`assess.report.text.visible`), as in every report: GitHub shows these texts, and a
+  bidirectional override would make them read as other text ("Trojan Source").
+- URIs stay the real paths, percent-encoded (:func:`uri_reference`), so that code scanning maps
+  them to the repository's files: a bidirectional character in a path is written ``%E2%80%AE``,
+  never raw, and ``:``, ``\\`` and leading ``/`` cannot make a scheme, a host or an absolute path.
+  A path with a ``..`` segment would point outside ``SRCROOT`` (no real file of the repository has
+  one; a run folder from elsewhere may): such a finding is placed as a repository-level one, its
+  location's message naming the path (:func:`inside_repository`).
 """
 
 from __future__ import annotations
@@ -39,6 +48,7 @@ from assess._files import atomic_write_text
 from assess.model.base import Status
 from assess.model.findings import Finding, Severity, finding_fingerprints
 from assess.model.run import Assessment, RunInfo
+from assess.report.text import visible
 from assess.rules import Rule, default_rules
 
 Json = dict[str, Any]
@@ -76,6 +86,7 @@ DEFAULT_ANCHOR = "README.md"
 """Used when the target has none of them (or is gone): code scanning then shows the alert without
 a preview, which is better than rejecting the whole upload."""
 REPOSITORY_NOTE = "Applies to the whole repository, not to this file; shown here because an alert needs a file."
+OUTSIDE_NOTE = "Found at {path}, which is not a path inside the repository; shown here because an alert needs a file."
 
 
 def sarif_document(
@@ -152,6 +163,12 @@ def uri_reference(path: str) -> str:
     return quote(relative, safe="/", errors="surrogateescape")
 
 
+def inside_repository(path: str) -> bool:
+    """Whether ``path`` (relative to the target) names a place inside it: no ``..`` segment, which
+    a SARIF viewer would resolve to a file outside ``SRCROOT``."""
+    return ".." not in path.replace("\\", "/").split("/")
+
+
 # --- rules -----------------------------------------------------------------------------------
 
 
@@ -214,7 +231,7 @@ def _result(finding: Finding, rule_index: int, fingerprint: str, anchor: str) ->
     }
     waived = finding.waived
     if waived:
-        result["suppressions"] = [{"kind": "external", "status": "accepted", "justification": str(waived)}]
+        result["suppressions"] = [{"kind": "external", "status": "accepted", "justification": visible(str(waived))}]
     return result
 
 
@@ -227,11 +244,9 @@ def _result_text(finding: Finding) -> str:
 
 
 def _location(finding: Finding, anchor: str) -> Json:
-    if not finding.path:
-        return {
-            "physicalLocation": {"artifactLocation": _artifact(anchor)},
-            "message": _message(REPOSITORY_NOTE),
-        }
+    if not finding.path or not inside_repository(finding.path):
+        note = OUTSIDE_NOTE.format(path=finding.path) if finding.path else REPOSITORY_NOTE
+        return {"physicalLocation": {"artifactLocation": _artifact(anchor)}, "message": _message(note)}
     physical: Json = {"artifactLocation": _artifact(finding.path)}
     region = _region(finding)
     if region is not None:
@@ -250,7 +265,7 @@ def _region(finding: Finding) -> Json | None:
     if finding.end_line is not None and finding.end_line >= finding.line:
         region["endLine"] = finding.end_line
     if finding.snippet:
-        region["snippet"] = {"text": finding.snippet}
+        region["snippet"] = {"text": visible(finding.snippet)}
     return region
 
 
@@ -271,7 +286,7 @@ def _result_properties(finding: Finding) -> Json:
 
 def _message(text: str) -> Json:
     """A SARIF message (or multiformat string) in plain text; braces doubled so none is a placeholder."""
-    return {"text": text.replace("{", "{{").replace("}", "}}")}
+    return {"text": visible(text).replace("{", "{{").replace("}", "}}")}
 
 
 # --- run information -------------------------------------------------------------------------
