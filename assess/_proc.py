@@ -1,4 +1,5 @@
-"""Run an untrusted command with a time limit, killing its whole process group when it overruns."""
+"""Run an untrusted command with a time limit, under the reaper (:mod:`assess._spawn`): its process group is
+signalled when it overruns, and whatever it left running, in its group or escaped from it, is killed when it ends."""
 
 from __future__ import annotations
 
@@ -16,29 +17,34 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from assess._sandbox import Limits
+from assess._spawn import Started, spawn, start_direct
+
 KILL_GRACE_S = 5.0
 """After SIGTERM to the group, how long to wait before SIGKILL."""
 
-_ACTIVE: set[int] = set()
-"""Process groups started by :func:`run_bounded` that are still running."""
+_ACTIVE: dict[int, Started] = {}
+"""Commands started by :func:`run_bounded` and :class:`Supervised` that are still running, by the id of the
+process assess started (the reaper, or the command)."""
 _ACTIVE_LOCK = threading.Lock()
 
 
 def kill_active_groups() -> int:
-    """SIGKILL every process group :func:`run_bounded` started and that still runs (on Ctrl-C). Returns how many."""
+    """SIGKILL the process group of every command :func:`run_bounded` or :class:`Supervised` started and that
+    still runs (on Ctrl-C), and have each reaper kill what left the group, without waiting. Returns how many."""
     with _ACTIVE_LOCK:
-        groups = list(_ACTIVE)
-    for pgid in groups:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(pgid, signal.SIGKILL)
-    return len(groups)
+        commands = list(_ACTIVE.values())
+    for started in commands:
+        started.kill_now()
+    return len(commands)
 
 
 GROUPS_DIR_ENV = "ASSESS_GROUPS_DIR"
 """When set, each process group :func:`run_bounded` starts is recorded in this folder while it runs, and so is
 each kernel a notebook runner starts (``assess._execute``). The pipeline sets it for its notebooks: a kernel lives
 in a session of its own, and so does the test suite it starts, so when a run is interrupted both would outlive
-it; the pipeline kills what is recorded instead."""
+it; the pipeline kills what is recorded instead. The group recorded is the command's: once it is killed, the
+command's reaper kills what had left the group."""
 
 
 def _start_time(pid: int) -> str | None:
@@ -99,20 +105,9 @@ class ProcResult:
     """None when the process was killed at the timeout."""
     timed_out: bool
     duration_s: float
-
-
-def _kill_group(proc: subprocess.Popen[bytes]) -> None:
-    for sig, wait in ((signal.SIGTERM, KILL_GRACE_S), (signal.SIGKILL, 5.0)):
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(proc.pid, sig)
-        try:
-            proc.wait(timeout=wait)
-        except subprocess.TimeoutExpired:
-            continue
-        # The leader is gone; children may linger in the group, so always finish with SIGKILL.
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        return
+    strays: int | None = None
+    """Processes still running when the command ended (in its group or escaped from it), all killed; None:
+    the reaper did not say (it was killed itself)."""
 
 
 def run_bounded(
@@ -122,42 +117,42 @@ def run_bounded(
     env: Mapping[str, str],
     timeout_s: float,
     log_path: Path,
+    limits: Limits | None = None,
 ) -> ProcResult:
-    """Run ``cmd`` in its own session, output to ``log_path``, stdin closed.
+    """Run ``cmd`` under the reaper in its own session, with ``env`` exactly and ``limits`` (None: only core
+    files off), output to ``log_path``, stdin closed.
 
-    On timeout the whole process group gets SIGTERM, then SIGKILL; the result says so. The log
-    is bounded (see :class:`_BoundedLog`), however much the command writes.
+    On timeout the command's process group gets SIGTERM, then SIGKILL; the result says so. When the command
+    ends, whatever it left running is killed, processes that left its group or session included. The log is
+    bounded (see :class:`_BoundedLog`), however much the command writes.
     Raises OSError when the command cannot be started (e.g. the interpreter is missing).
     """
     start = time.monotonic()
-    proc, output = start_logged(cmd, cwd=cwd, env=env, stdin=subprocess.DEVNULL, log_path=log_path)
+    started, output = start_logged(cmd, cwd=cwd, env=env, stdin=subprocess.DEVNULL, log_path=log_path, limits=limits)
     try:
-        code, timed_out = _wait(proc, timeout_s)
+        code, timed_out = _wait(started, timeout_s)
     finally:
         output.close()
-    return ProcResult(exit_code=code, timed_out=timed_out, duration_s=time.monotonic() - start)
+    duration = time.monotonic() - start
+    return ProcResult(exit_code=code, timed_out=timed_out, duration_s=duration, strays=started.strays())
 
 
-def _wait(proc: subprocess.Popen[bytes], timeout_s: float) -> tuple[int | None, bool]:
-    """(exit code, timed out): wait for ``proc``, then kill what is left of its group."""
+def _wait(started: Started, timeout_s: float) -> tuple[int | None, bool]:
+    """(exit code, timed out): wait for the command and, under the reaper, for the end of what it left."""
     with _ACTIVE_LOCK:
-        _ACTIVE.add(proc.pid)
-    record = record_group(proc.pid)
+        _ACTIVE[started.proc.pid] = started
+    record = record_group(started.pid)
     try:
-        code = proc.wait(timeout=timeout_s)
-        # The suite is done, but it may have left background children in its group.
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        return code, False
-    except subprocess.TimeoutExpired:
-        _kill_group(proc)
-        return None, True
+        code = started.wait(timeout_s)
+        if code is None:
+            started.end(KILL_GRACE_S)
+        return code, code is None
     except BaseException:
-        _kill_group(proc)
+        started.end(KILL_GRACE_S)
         raise
     finally:
         with _ACTIVE_LOCK:
-            _ACTIVE.discard(proc.pid)
+            _ACTIVE.pop(started.proc.pid, None)
         if record is not None:
             record.unlink(missing_ok=True)
 
@@ -167,7 +162,8 @@ MAX_LOG_HEAD_BYTES = 32 * 1024 * 1024
 MAX_LOG_TAIL_BYTES = 4 * 1024 * 1024
 """... and this much of the end (where test runners put their summary); what lies between is counted, not kept."""
 DRAIN_AFTER_EXIT_S = 2.0
-"""After the group is killed, how long to keep reading output from processes that left it (``setsid``)."""
+"""After the command has ended, how long to keep reading output from processes that still hold its output: the
+reaper kills them all, so only one it may not signal (or a command started without it) is waited for this long."""
 
 
 class _BoundedLog:
@@ -270,25 +266,28 @@ class BoundedOutput:
 
 
 def start_logged(
-    cmd: Sequence[str], *, cwd: str | Path, env: Mapping[str, str], stdin: int, log_path: Path
-) -> tuple[subprocess.Popen[bytes], BoundedOutput]:
-    """Start ``cmd`` in its own session, stdout and stderr to a bounded log at ``log_path``.
+    cmd: Sequence[str], *, cwd: str | Path, env: Mapping[str, str], stdin: int, log_path: Path,
+    limits: Limits | None = None, reaped: bool = True,
+) -> tuple[Started, BoundedOutput]:  # fmt: skip
+    """Start ``cmd`` in its own session, stdout and stderr to a bounded log at ``log_path``; under the reaper
+    with ``limits`` (see :func:`assess._spawn.spawn`), or directly when not ``reaped`` (assess's own commands).
 
-    ``stdin`` is ``subprocess.DEVNULL`` or ``subprocess.PIPE``. Returns the process and its output, which
-    the caller closes once the process has ended. Raises OSError when the command cannot be started (the
+    ``stdin`` is ``subprocess.DEVNULL`` or ``subprocess.PIPE``. Returns the command and its output, which
+    the caller closes once the command has ended. Raises OSError when the command cannot be started (the
     log and the pipe are closed then).
     """
     output = BoundedOutput(log_path)
+    streams: dict[str, int] = {"stdin": stdin, "stdout": output.write_fd, "stderr": subprocess.STDOUT}
     try:
-        proc = subprocess.Popen(  # the target's own command, by design
-            list(cmd), cwd=cwd, env=dict(env), stdin=stdin, stdout=output.write_fd, stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )  # fmt: skip
+        if reaped:
+            started = spawn(cmd, cwd=cwd, env=env, limits=limits, **streams)
+        else:
+            started = start_direct(cmd, cwd=cwd, env=env, **streams)
     except BaseException:
         output.close()
         raise
     output.started()
-    return proc, output
+    return started, output
 
 
 ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-Z\\-_]")
@@ -317,14 +316,18 @@ class Supervised:
 
     Like :func:`run_bounded`'s commands, it is counted among the active groups (so an interrupt kills
     it) and recorded in ``$ASSESS_GROUPS_DIR``. :meth:`kill` ends the whole group; :meth:`close` asks
-    it to finish (closes its stdin) and kills what is left after ``grace_s``.
+    it to finish (closes its stdin) and kills what is left after ``grace_s``. It is one of assess's own
+    commands (a notebook runner), so it runs without the reaper.
     Raises OSError when the command cannot be started.
     """
 
     def __init__(self, cmd: Sequence[str], *, cwd: Path, env: Mapping[str, str], log_path: Path) -> None:
-        self.proc, self._output = start_logged(cmd, cwd=cwd, env=env, stdin=subprocess.PIPE, log_path=log_path)
+        self._started, self._output = start_logged(
+            cmd, cwd=cwd, env=env, stdin=subprocess.PIPE, log_path=log_path, reaped=False
+        )
+        self.proc = self._started.proc
         with _ACTIVE_LOCK:
-            _ACTIVE.add(self.proc.pid)
+            _ACTIVE[self.proc.pid] = self._started
         self._record = record_group(self.proc.pid)
         self._closed = False
 
@@ -342,7 +345,7 @@ class Supervised:
         return self.proc.poll() is None
 
     def kill(self) -> None:
-        _kill_group(self.proc)
+        self._started.end(KILL_GRACE_S)
         self._finish()
 
     def close(self, grace_s: float = 10.0) -> None:
@@ -360,7 +363,7 @@ class Supervised:
             return
         self._closed = True
         with _ACTIVE_LOCK:
-            _ACTIVE.discard(self.proc.pid)
+            _ACTIVE.pop(self.proc.pid, None)
         if self._record is not None:
             self._record.unlink(missing_ok=True)
         self._output.close()

@@ -13,13 +13,14 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from rich.console import Console
-from rich.markup import escape
+from rich.text import Text
 
 from assess import __version__
 from assess.model import Assessment, RunParameters, StageResult, Status
 from assess.model.findings import Severity
 from assess.model.io import ModelFileError, read_model
 from assess.paths import sample_target
+from assess.report.text import log_line
 from assess.static.cache import default_cache_dir
 
 EXIT_OK = 0
@@ -137,6 +138,35 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _chaos_options(parser: argparse.ArgumentParser, prefix: str) -> None:
+    """The options ``assess run`` and ``assess chaos run`` share: the experiments, and what the target's
+    processes (tests, service) may see and use."""
+    from assess._sandbox import DEFAULT_FILE_SIZE_LIMIT, DEFAULT_MEMORY_LIMIT, byte_size, env_name
+
+    parser.add_argument(
+        "--pass-env",
+        action="append",
+        default=[],
+        type=env_name,
+        metavar="NAME",
+        help="also give the target's tests and service this variable of assess's environment (repeatable); "
+        "otherwise they see only PATH, HOME, USER, LOGNAME, SHELL, LANG, LANGUAGE, LC_*, TZ, TERM, CI, NO_COLOR",
+    )
+    parser.add_argument(
+        "--memory-limit",
+        type=byte_size,
+        default=DEFAULT_MEMORY_LIMIT,
+        metavar="SIZE",
+        help="private writable memory each of the target's processes may map (RLIMIT_DATA), e.g. 2G; "
+        "0 or none: no limit (default: 4G)",
+    )
+    parser.add_argument(
+        "--file-size-limit",
+        type=byte_size,
+        default=DEFAULT_FILE_SIZE_LIMIT,
+        metavar="SIZE",
+        help="largest file the target's processes may write (RLIMIT_FSIZE), e.g. 512M; 0 or none: no limit "
+        "(default: 1G)",
+    )
     parser.add_argument(
         f"--{prefix}trials".replace("_", "-"),
         dest="chaos_trials",
@@ -183,15 +213,25 @@ def _baseline(args: argparse.Namespace) -> Assessment | None:
         raise UsageError(f"--baseline: {err}") from None
 
 
+def said(*parts: str | tuple[str, str]) -> Text:
+    """One console line: each part a text or ``(text, style)``, shown as it is (never read as Rich
+    markup or ``:emoji:`` codes) on one line, with control and bidirectional formatting characters
+    replaced by U+FFFD (:func:`assess.report.text.log_line`). Every line that may hold text assess
+    did not write (the target's, a config's, a run folder's, a stage's reason, a path) goes through
+    it: ``[/oops]`` would raise MarkupError, and ESC or a line break would drive the terminal or
+    forge a line (a ``::error::`` workflow command) in a CI log."""
+    return Text.assemble(*((log_line(p), "") if isinstance(p, str) else (log_line(p[0]), p[1]) for p in parts))
+
+
 def _gate(args: argparse.Namespace, assessment: Assessment, baseline: Assessment | None, console: Console) -> bool:
     """Print the gate's result; True when it passes (or nothing was asked)."""
     from assess.gate import check
 
     result = check(assessment, args.fail_on, baseline, Severity(args.new_findings))
     for note in result.notes:
-        console.print(f"gate: {note}", highlight=False, markup=False)
+        console.print(said(f"gate: {note}"))
     for failure in result.failures:
-        console.print(f"[red]gate failed:[/] {escape(failure)}", highlight=False)
+        console.print(said(("gate failed:", "red"), f" {failure}"))
     return result.passed
 
 
@@ -204,6 +244,27 @@ def resolve_target(given: str | None) -> Path:
     if not target.is_dir():
         raise UsageError(f"target {str(target)!r} is a file; give the repository's folder")
     return target
+
+
+def check_out(out: Path, target: Path) -> None:
+    """Refuse an ``--out`` that reaches through a symlink inside the target (``target``: resolved): the target's
+    own ``runs -> elsewhere`` link would receive the run folder. An ``--out`` inside the target is allowed; the
+    run's folders there are left out of the listing and of the search for the tests' writes."""
+    lexical = Path(os.path.abspath(out.expanduser()))  # noqa: PTH100 (lexical: keeps the links to be looked at)
+    try:
+        parts = lexical.relative_to(target).parts
+    except ValueError:
+        return
+    folder = target
+    for part in parts:
+        folder = folder / part
+        if folder.is_symlink():
+            raise UsageError(
+                f"--out {str(out)!r} goes through {folder.relative_to(target).as_posix()!r}, a symbolic link in the "
+                "target: the run folder would be written wherever it points. Give an --out outside the target"
+            )
+        if not folder.exists():
+            return
 
 
 def resolve_interpreter(given: str | None) -> str | None:
@@ -249,6 +310,9 @@ def _params(args: argparse.Namespace) -> RunParameters:
         chaos_experiments=tuple(args.chaos_experiments),
         jobs=args.jobs,
         cache_dir=None if args.no_cache else str(Path(args.cache_dir or default_cache_dir()).expanduser().resolve()),
+        pass_env=tuple(dict.fromkeys(args.pass_env)),
+        memory_limit=args.memory_limit,
+        file_size_limit=args.file_size_limit,
     )
 
 
@@ -277,17 +341,13 @@ def check_chaos_options(args: argparse.Namespace) -> None:
 
 def _progress(console: Console):  # type: ignore[no-untyped-def]
     def listener(event: str, stage: object, result: StageResult | None) -> None:
-        name = getattr(stage, "name", "?")
+        name = str(getattr(stage, "name", "?"))
         if event == "start":
-            console.print(f"[dim]…[/] {name}")
+            console.print(said(("…", "dim"), f" {name}"))
         elif result is not None:
             style = {Status.OK: "green", Status.SKIPPED: "yellow", Status.ERROR: "red"}[result.status]
             why = f": {result.reason}" if result.reason else ""
-            console.print(
-                f"[{style}]{result.status.value:>7}[/] {name} ({result.duration_s:.1f} s){why}",
-                markup=True,
-                highlight=False,
-            )
+            console.print(said((f"{result.status.value:>7}", style), f" {name} ({result.duration_s:.1f} s){why}"))
 
     return listener
 
@@ -298,18 +358,20 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
 
     params = _params(args)
     baseline = _baseline(args)
+    check_out(Path(args.out), Path(params.target))
     try:
         run_dir = new_run_dir(Path(args.out), Path(params.target)).resolve()
     except OSError as err:
         raise UsageError(f"cannot create a run folder in --out {args.out!r}: {err.strerror or err}") from None
-    console.print(f"assess {__version__}: {params.target}")
+    console.print(said(f"assess {__version__}: {params.target}"))
     pipeline = Pipeline(params, run_dir, None if args.quiet else _progress(console))
     info = pipeline.run()
     assessment = write_outputs(run_dir)  # with the final run info, whatever the assessment notebook managed
     failed = [s.name for s in info.stages if s.status is Status.ERROR]
     if failed:
-        console.print(f"[red]stages with errors:[/] {', '.join(failed)}; the report says what could not be measured")
-    console.print(f"report: {run_dir / 'assessment.html'}")
+        console.print(said(("stages with errors:", "red"),
+                           f" {', '.join(failed)}; the report says what could not be measured"))  # fmt: skip
+    console.print(said(f"report: {run_dir / 'assessment.html'}"))
     passed = _gate(args, assessment, baseline, console)
     print(run_dir, flush=True)
     return EXIT_GATE if not passed else EXIT_STAGE_ERRORS if failed else EXIT_OK
@@ -337,10 +399,10 @@ def cmd_score(args: argparse.Namespace, console: Console) -> int:
     except ModelFileError as err:
         raise UsageError(str(err)) from None
     if assessment.scoring_error:
-        console.print(f"[red]not scored:[/] {escape(assessment.scoring_error)}", highlight=False)
+        console.print(said(("not scored:", "red"), f" {assessment.scoring_error}"))
     write_reports(assessment, evidence, run_dir)
     new = assessment.verdict.decision if assessment.verdict else "no verdict"
-    console.print(f"verdict: {old} -> {new} ({escape(assessment.rubric or 'no rubric')})", highlight=False)
+    console.print(said(f"verdict: {old} -> {new} ({assessment.rubric or 'no rubric'})"))
     return _finish(args, assessment, baseline, run_dir, console)
 
 
@@ -351,7 +413,7 @@ def cmd_render(args: argparse.Namespace, console: Console) -> int:
     run_dir = _run_folder(args.run_dir, "assessment.json")
     baseline = _baseline(args)
     try:
-        assessment = read_model(Assessment, run_dir / "assessment.json")
+        assessment = read_model(Assessment, run_dir / "assessment.json", root=run_dir)
     except ModelFileError as err:
         raise UsageError(f"{err}; 'assess score {args.run_dir}' rebuilds it from the evidence") from None
     evidence, _ = load_evidence(run_dir)
@@ -361,7 +423,7 @@ def cmd_render(args: argparse.Namespace, console: Console) -> int:
 
 def _verdict_of(path: Path) -> str:
     try:
-        verdict = read_model(Assessment, path).verdict
+        verdict = read_model(Assessment, path, root=path.parent).verdict
     except ModelFileError:
         return "none"
     return verdict.decision if verdict else "no verdict"
@@ -369,7 +431,7 @@ def _verdict_of(path: Path) -> str:
 
 def _finish(args: argparse.Namespace, assessment: Assessment, baseline: Assessment | None, run_dir: Path,
             console: Console) -> int:  # fmt: skip
-    console.print(f"report: {run_dir / 'assessment.html'}")
+    console.print(said(f"report: {run_dir / 'assessment.html'}"))
     passed = _gate(args, assessment, baseline, console)
     print(run_dir, flush=True)
     return EXIT_OK if passed else EXIT_GATE

@@ -1,4 +1,9 @@
-"""``assess chaos list`` and ``assess chaos run``: the bundled experiments from the command line."""
+"""``assess chaos list`` and ``assess chaos run``: the bundled experiments from the command line.
+
+Every console line goes through :func:`assess.cli.said` and every table cell that is not our own
+word through :func:`_cell`: the service's config, the journals and the runner's messages are the
+target's text, which must show as it is, never as Rich markup or terminal control sequences.
+"""
 
 from __future__ import annotations
 
@@ -10,19 +15,23 @@ import sys
 from pathlib import Path
 
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
-from assess.chaos.ingest import ChaosReportError, parse_journal
-from assess.chaos.runner import bundled_experiments, requirements, run_chaos
+from assess._files import read_beneath
+from assess._sandbox import Limits
+from assess.chaos.ingest import MAX_BYTES, ChaosReportError, parse_journal
+from assess.chaos.runner import Sandbox, bundled_experiments, requirements, run_chaos
 from assess.chaos.service import ChaosConfigError, ServiceSpec, load_service_spec
 from assess.cli import (
     EXIT_OK,
     EXIT_STAGE_ERRORS,
     UsageError,
     check_chaos_options,
+    check_out,
     resolve_interpreter,
     resolve_target,
+    said,
 )
 from assess.collectors.testrun import find_interpreter
 from assess.model.chaos import ChaosResult
@@ -69,8 +78,13 @@ def cmd_list() -> int:
 OUTCOME_STYLE = {"held": "green", "failed": "red", "inconclusive": "yellow"}
 
 
-def _outcome(result: ChaosResult) -> str:
-    return f"[{OUTCOME_STYLE[result.outcome]}]{result.outcome}[/]"
+def _outcome(result: ChaosResult) -> Text:
+    return Text(result.outcome, style=OUTCOME_STYLE[result.outcome])
+
+
+def _cell(text: str, style: str = "") -> Text:
+    """A table cell shown as it is (a ``str`` cell would be read as Rich markup), on one line."""
+    return said((text, style))
 
 
 def cmd_chaos(args: argparse.Namespace, console: Console) -> int:
@@ -82,14 +96,17 @@ def cmd_chaos(args: argparse.Namespace, console: Console) -> int:
         raise UsageError("--timeout must be positive")
     spec = _spec(args, target)
     python = str(find_interpreter(target, resolve_interpreter(args.python))[0])
+    check_out(Path(args.out), target.resolve())
     out = new_run_dir(Path(args.out), target).resolve()
-    console.print(f"chaos experiments against {target} ({spec.source}); journals in {out}", markup=False)
+    console.print(said(f"chaos experiments against {target} ({spec.source}); journals in {out}"))
     run = run_chaos(
         target.resolve(), spec, out / "chaos", python=python, trials=args.chaos_trials,
-        only=args.chaos_experiments, timeout_s=args.timeout, progress=lambda line: console.print(f"[dim]…[/] {line}"),
+        only=args.chaos_experiments, timeout_s=args.timeout,
+        progress=lambda line: console.print(said(("…", "dim"), f" {line}")),
+        sandbox=Sandbox(Limits(args.memory_limit, args.file_size_limit), tuple(dict.fromkeys(args.pass_env))),
     )  # fmt: skip
     if run.error:
-        console.print(f"[red]could not run:[/] {escape(run.error)}", highlight=False)
+        console.print(said(("could not run:", "red"), f" {run.error}"))
         print(out, flush=True)
         return EXIT_STAGE_ERRORS
     table = Table("experiment", "trial", "outcome", "why", "recovery")
@@ -98,20 +115,21 @@ def cmd_chaos(args: argparse.Namespace, console: Console) -> int:
     for one in run.runs:
         if one.journal is None:
             incomplete = True
-            table.add_row(one.name, str(one.trial), "[red]no journal[/]", escape(one.message or ""), "")
+            table.add_row(_cell(one.name), str(one.trial), _cell("no journal", "red"), _cell(one.message or ""), "")
             continue
         try:
-            result = parse_journal(str(one.journal.relative_to(out)), one.journal.read_text(encoding="utf-8"))
-        except (ChaosReportError, OSError) as err:
+            rel = one.journal.relative_to(out).as_posix()  # the service runs meanwhile: never through its links
+            result = parse_journal(rel, read_beneath(out, rel, MAX_BYTES).decode("utf-8"))
+        except (ChaosReportError, OSError, UnicodeDecodeError) as err:
             incomplete = True
-            table.add_row(one.name, str(one.trial), "[red]unreadable[/]", escape(str(err)), "")
+            table.add_row(_cell(one.name), str(one.trial), _cell("unreadable", "red"), _cell(str(err)), "")
             continue
         all_held = all_held and result.outcome == "held"
         recovery = ", ".join(f"{t:.2f} s" for t in result.recovery_times_s)
-        table.add_row(one.name, str(one.trial), _outcome(result), escape(result.outcome_reason), recovery)
+        table.add_row(_cell(one.name), str(one.trial), _outcome(result), _cell(result.outcome_reason), recovery)
     Console(file=sys.stderr, width=None if sys.stderr.isatty() else 200).print(table)  # logs: no wrapping
     for line in run.skipped:
-        console.print(f"[yellow]skipped[/] {escape(line)}", highlight=False)
+        console.print(said(("skipped", "yellow"), f" {line}"))
     print(out, flush=True)
     if incomplete:
         return EXIT_STAGE_ERRORS

@@ -132,8 +132,8 @@ def test_a_short_log_is_kept_whole(tmp_path: Path) -> None:
 
 
 def test_a_process_that_leaves_the_group_does_not_hold_the_run(tmp_path: Path) -> None:
-    # setsid() escapes the process group (only cgroups would catch it); its open stdout must not keep
-    # run_bounded waiting for the end of the output.
+    # setsid() escapes the process group; the reaper kills it when the command ends, and its open stdout
+    # must not keep run_bounded waiting for the end of the output meanwhile.
     script = "import os, time\nif os.fork() == 0:\n    os.setsid()\n    time.sleep(60)\n"
     start = time.monotonic()
     result = run_bounded([sys.executable, "-c", script], cwd=tmp_path, env=dict(os.environ), timeout_s=30,

@@ -4,6 +4,12 @@ Each experiment runs as its own ``chaos run`` subprocess (its own process group,
 whole group killed when it is exceeded), with a fresh service, a free loopback port and an empty
 data folder, all in ``out_dir/<experiment>-<trial>/``. The journal Chaos Toolkit writes there is
 the result; the chaos collector reads it like any other journal.
+
+``chaos run`` runs under the reaper (:mod:`assess._spawn`), so when it ends, every process it left (a
+service it could not stop, what the service double-forked) is killed. It gets the allowed environment
+(:func:`assess._sandbox.allowed_env`), the ``--pass-env`` variables (for the service, which gets them from
+it) and ``PYTHONPATH`` (so that it imports this assess); the service gets its own private ``TMPDIR``,
+removed once the experiment is over, and the :class:`assess._sandbox.Limits` given.
 """
 
 from __future__ import annotations
@@ -14,10 +20,11 @@ import shutil
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from assess._proc import run_bounded
+from assess._sandbox import Limits, PrivateTemp, allowed_env
 from assess.chaos.service import ServiceSpec, free_port
 from assess.chaos.session import SESSION_ENV, Session, SessionConfig, kill_recorded
 
@@ -64,7 +71,17 @@ def _missing(spec: ServiceSpec, needs: Sequence[str]) -> list[str]:
     return [key for key in needs if not spec.has(key)]
 
 
-def _session_config(spec: ServiceSpec, target: Path, python: str, work: Path) -> SessionConfig:
+@dataclass(frozen=True)
+class Sandbox:
+    """What the service may see and use (see :mod:`assess._sandbox`)."""
+
+    limits: Limits = field(default_factory=Limits)
+    pass_env: tuple[str, ...] = ()
+    """Variables of assess's environment the service gets besides the allowed ones (``--pass-env``)."""
+
+
+def _session_config(spec: ServiceSpec, target: Path, python: str, work: Path, sandbox: Sandbox,
+                    tmp: PrivateTemp) -> SessionConfig:  # fmt: skip
     data_dir, log_dir = work / "data", work / "logs"
     data_dir.mkdir(parents=True, exist_ok=True)
     log_dir.mkdir(parents=True, exist_ok=True)
@@ -77,12 +94,21 @@ def _session_config(spec: ServiceSpec, target: Path, python: str, work: Path) ->
         log_dir=str(log_dir),
         pids_file=str(work / "pids"),
         dependency_port=free_port() if spec.uses_dependency else 0,
+        pass_env=sandbox.pass_env,
+        memory_limit=sandbox.limits.memory,
+        file_size_limit=sandbox.limits.file_size,
+        tmp_dir=str(tmp.path),
     )
 
 
-def smoke_test(spec: ServiceSpec, target: Path, python: str, work: Path) -> str | None:
+def smoke_test(spec: ServiceSpec, target: Path, python: str, work: Path, sandbox: Sandbox = Sandbox()) -> str | None:
     """Start the service once and wait for it to be healthy; the reason it failed, or None."""
-    session = Session(_session_config(spec, target, python, work))
+    with PrivateTemp("assess-chaos-tmp-") as tmp:
+        return _smoke_test(Session(_session_config(spec, target, python, work, sandbox, tmp)))
+
+
+def _smoke_test(session: Session) -> str | None:
+    spec = session.spec
     try:
         session.start()
         if session.wait_healthy():
@@ -97,22 +123,31 @@ def smoke_test(spec: ServiceSpec, target: Path, python: str, work: Path) -> str 
     return f"the service ({' '.join(session.config.command())}) {state} at GET {spec.health}{output}"
 
 
+def _chaos_run_env(work: Path, sandbox: Sandbox) -> dict[str, str]:
+    """``chaos run``'s environment: the allowed variables, the ``--pass-env`` ones (the session hands them on
+    to the service), ``PYTHONPATH`` so that it imports this assess, and the session file."""
+    own = {"PYTHONPATH": os.environ["PYTHONPATH"]} if os.environ.get("PYTHONPATH") else {}
+    return {**allowed_env(sandbox.pass_env), **own, SESSION_ENV: str(work / "session.json"),
+            "PYTHONDONTWRITEBYTECODE": "1"}  # fmt: skip
+
+
 def run_one(
-    experiment: Path, spec: ServiceSpec, target: Path, python: str, work: Path, timeout_s: float
-) -> tuple[Path | None, str | None]:
+    experiment: Path, spec: ServiceSpec, target: Path, python: str, work: Path, timeout_s: float,
+    sandbox: Sandbox = Sandbox(),
+) -> tuple[Path | None, str | None]:  # fmt: skip
     """One ``chaos run`` of ``experiment``; (journal, message)."""
-    config = _session_config(spec, target, python, work)
-    config.write(work / "session.json")
     journal = work / "journal.json"
     command = [
         sys.executable, "-m", "chaostoolkit", "--no-version-check", "--log-file", str(work / "chaostoolkit.log"),
         "run", str(experiment), "--journal-path", str(journal), "--rollback-strategy", "always",
     ]  # fmt: skip
-    env = {**os.environ, SESSION_ENV: str(work / "session.json"), "PYTHONDONTWRITEBYTECODE": "1"}
-    try:
-        result = run_bounded(command, cwd=work, env=env, timeout_s=timeout_s, log_path=work / "chaostoolkit.out")
-    finally:
-        kill_recorded(work / "pids")  # services a killed ``chaos run`` left behind
+    with PrivateTemp("assess-chaos-tmp-") as tmp:
+        _session_config(spec, target, python, work, sandbox, tmp).write(work / "session.json")
+        try:
+            result = run_bounded(command, cwd=work, env=_chaos_run_env(work, sandbox), timeout_s=timeout_s,
+                                 log_path=work / "chaostoolkit.out")  # fmt: skip
+        finally:
+            kill_recorded(work / "pids")  # services a killed ``chaos run`` left behind, should its reaper be gone
     message = f"chaos run exceeded {timeout_s:g} s and was killed" if result.timed_out else None
     if not journal.is_file():
         return None, message or f"chaos run wrote no journal (exit {result.exit_code}; see {work / 'chaostoolkit.log'})"
@@ -129,8 +164,10 @@ def run_chaos(
     only: Sequence[str] = (),
     timeout_s: float = DEFAULT_TIMEOUT_S,
     progress: Callable[[str], None] | None = None,
+    sandbox: Sandbox = Sandbox(),
 ) -> ChaosRun:
-    """Run the bundled experiments (or ``only`` those) ``trials`` times each against ``spec``'s service."""
+    """Run the bundled experiments (or ``only`` those) ``trials`` times each against ``spec``'s service,
+    which sees and may use what ``sandbox`` says."""
     python = python or sys.executable
     experiments = bundled_experiments()
     unknown = [name for name in only if name not in experiments]
@@ -139,7 +176,7 @@ def run_chaos(
     if out_dir.exists():
         shutil.rmtree(out_dir)
     out_dir.mkdir(parents=True)
-    error = smoke_test(spec, target, python, out_dir / "smoke-test")
+    error = smoke_test(spec, target, python, out_dir / "smoke-test", sandbox)
     if error:
         return ChaosRun(runs=(), error=error)
     runs: list[ExperimentRun] = []
@@ -157,6 +194,6 @@ def run_chaos(
             work = out_dir / f"{name}-{trial}"
             work.mkdir()
             started = time.monotonic()
-            journal, message = run_one(path, spec, target, python, work, timeout_s)
+            journal, message = run_one(path, spec, target, python, work, timeout_s, sandbox)
             runs.append(ExperimentRun(name, trial, journal, message, round(time.monotonic() - started, 2)))
     return ChaosRun(runs=tuple(runs), skipped=tuple(skipped))

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
+from assess._files import FileTooLarge, read_beneath, read_bounded
+from assess._sandbox import Limits
 from assess.chaos import load_criteria
 from assess.chaos.ingest import (
     MAX_BYTES,
@@ -26,7 +28,7 @@ from assess.chaos.ingest import (
     parse_junit_chaos,
     parse_native,
 )
-from assess.chaos.runner import run_chaos
+from assess.chaos.runner import Sandbox, run_chaos
 from assess.chaos.service import ChaosConfigError, load_criteria_overrides, load_service_spec
 from assess.collectors import CollectContext, register_collector
 from assess.collectors.listing import list_files
@@ -56,12 +58,12 @@ def glob_regex(glob: str) -> re.Pattern[str]:
     return re.compile("".join(out) + r"\Z")
 
 
-def discover(target: Path, globs: Sequence[str] = DEFAULT_GLOBS) -> list[str]:
-    """Relative paths of the target's files matching any glob, sorted."""
+def discover(target: Path, globs: Sequence[str] = DEFAULT_GLOBS, leave_out: Sequence[str] = ()) -> list[str]:
+    """Relative paths of the target's files matching any glob, sorted (assess's own run folders left out)."""
     patterns = [glob_regex(g) for g in globs]
     return [
         rel
-        for rel in list_files(target).paths
+        for rel in list_files(target, leave_out).paths
         if not SKIPPED_DIRS.intersection(rel.split("/")[:-1]) and any(p.match(rel) for p in patterns)
     ]
 
@@ -111,11 +113,14 @@ def _display(target: Path, path: Path) -> str:
         return str(path)
 
 
-def _read_text(path: Path, source: str) -> str:
+def _read_text(path: Path, source: str, *, beneath: Path | None = None) -> str:
+    """The text of a chaos result: a file the user named (``path``), or with ``beneath``, the target's own
+    regular file ``source`` inside that folder (never through a symlink). Raises ChaosReportError."""
     try:
-        if path.stat().st_size > MAX_BYTES:
-            raise ChaosReportError(f"{source}: larger than {MAX_BYTES // (1024 * 1024)} MiB, not read")
-        return path.read_bytes().decode("utf-8")
+        data = read_beneath(beneath, source, MAX_BYTES) if beneath else read_bounded(path, MAX_BYTES)
+        return data.decode("utf-8")
+    except FileTooLarge:
+        raise ChaosReportError(f"{source}: larger than {MAX_BYTES // (1024 * 1024)} MiB, not read") from None
     except OSError as err:
         raise ChaosReportError(f"{source}: cannot be read ({err.strerror or err})") from None
     except UnicodeDecodeError:
@@ -128,13 +133,15 @@ def collect_chaos_paths(
     *,
     globs: Sequence[str] = DEFAULT_GLOBS,
     mapping: FamilyMapping | None = None,
+    leave_out: Sequence[str] = (),
 ) -> ChaosData:
-    """Chaos results from the target's files matching ``globs`` plus explicit ``paths``.
+    """Chaos results from the target's files matching ``globs`` (not in the folders ``leave_out``: assess's own
+    run folders) plus explicit ``paths``.
 
     Relative explicit paths are taken from the target. Unreadable files are listed, not raised.
     """
     explicit = [Path(p) if Path(p).is_absolute() else target / p for p in paths]
-    found = [(target / rel, False) for rel in discover(target, globs)] if globs else []
+    found = [(target / rel, False) for rel in discover(target, globs, leave_out)] if globs else []
     seen: set[Path] = set()
     results: list[ChaosResult] = []
     unreadable: list[UnreadableResult] = []
@@ -144,7 +151,8 @@ def collect_chaos_paths(
         seen.add(path.resolve())
         source = _display(target, path)
         try:
-            results.extend(read_results(source, _read_text(path, source), mapping, explicit=is_explicit))
+            text = _read_text(path, source, beneath=None if is_explicit else target)
+            results.extend(read_results(source, text, mapping, explicit=is_explicit))
         except ChaosReportError as err:
             unreadable.append(UnreadableResult(path=source, message=str(err)))
     searched = (*globs, *(str(p) for p in paths))
@@ -191,6 +199,7 @@ def run_own_experiments(ctx: CollectContext, progress: Callable[[str], None] | N
         run = run_chaos(
             ctx.target, spec, ctx.work_dir("chaos"), python=python, trials=params.chaos_trials,
             only=params.chaos_experiments, progress=progress,
+            sandbox=Sandbox(Limits(params.memory_limit, params.file_size_limit), params.pass_env),
         )  # fmt: skip
     except ValueError as err:
         return OwnRun(error=str(err))
@@ -204,7 +213,7 @@ def run_own_experiments(ctx: CollectContext, progress: Callable[[str], None] | N
             unreadable.append(UnreadableResult(path=source, message=f"{one.name}: {one.message}"))
             continue
         try:
-            result = parse_journal(source, _read_text(one.journal, source))
+            result = parse_journal(source, _read_text(one.journal, source, beneath=ctx.run_dir))
         except ChaosReportError as err:
             unreadable.append(UnreadableResult(path=source, message=str(err)))
             continue
@@ -229,7 +238,7 @@ def collect_chaos(ctx: CollectContext) -> ChaosEvidence:
     """The bundled experiments' results (when the target declares its service), results found in the
     target by :data:`DEFAULT_GLOBS`, and ``--chaos-result`` files; skipped if there are none."""
     own = run_own_experiments(ctx)
-    found = collect_chaos_paths(ctx.target, ctx.params.chaos_results)
+    found = collect_chaos_paths(ctx.target, ctx.params.chaos_results, leave_out=ctx.leave_out)
     criteria, criteria_error = criteria_for(ctx.target)
     data = ChaosData(
         results=(*own.results, *found.results),

@@ -1,7 +1,9 @@
 """Coverage collector: run the target's tests under coverage.py, or ingest existing reports.
 
 The test run happens in a subprocess of the target's interpreter, in its own process group,
-with a timeout; coverage data, JUnit XML and logs go to the run folder, never the target.
+with a timeout, under the reaper and the limits of :mod:`assess._sandbox` (a reduced environment,
+memory and file-size limits, a private ``TMPDIR``); coverage data, JUnit XML and logs go to the run
+folder, never the target.
 The JSON report is made by coverage.py itself, with the target's own configuration, so the
 numbers assess shows are coverage.py's numbers.
 """
@@ -10,10 +12,13 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from assess._files import read_beneath
 from assess._proc import run_bounded, tail
+from assess._sandbox import Limits, PrivateTemp, limits_met
 from assess.collectors import CollectContext, register_collector
 from assess.collectors.coverage_json import files_from_report, totals_from_report
 from assess.collectors.listing import list_files
@@ -31,8 +36,10 @@ from assess.collectors.testrun import (
     snapshot_note,
     suite_env,
 )
-from assess.config import load_target_config
+from assess.config import MAX_CONFIG_BYTES, load_target_config
 from assess.model import CoverageData, CoverageEvidence, Role, Status, TestRun
+from assess.model.coverage import TestSandbox
+from assess.model.run import RunParameters
 from assess.rubric import RubricError
 
 VENV_OMITS = (".venv", "venv", ".tox", ".nox", "node_modules", "build", "site-packages")
@@ -45,16 +52,17 @@ def _glob_literal(path: Path) -> str:
     return "".join("?" if c in "[]*?" else c for c in str(path))
 
 
-def source_files(target: Path, *, python_only: bool = True) -> set[str]:
+def source_files(target: Path, *, python_only: bool = True, leave_out: Sequence[str] = ()) -> set[str]:
     """The measured set: the target's (Python) files whose role is source (relative paths).
 
     Tests, test support, docs, config (setup.py ...), vendored and generated files are left out.
     """
     source: set[str] = set()
-    for rel in list_files(target).paths:
+    listing = list_files(target, leave_out)
+    for rel in listing.paths:
         if python_only and not rel.endswith(".py"):
             continue
-        cls = classify_file(target, rel)
+        cls = classify_file(target, rel, listing.links_inside)
         if cls is not None and cls.role is Role.SOURCE:
             source.add(rel)
     return source
@@ -80,7 +88,7 @@ def export_report(
         # by its path, not with -m: that would import the assess.collectors package (0.3 s of models) first
         [sys.executable, "-I", str(Path(__file__).with_name("_coverage_export.py")), str(work / "export-request.json")],
         cwd=ctx.target,
-        env=suite_env(Path(sys.executable)),
+        env=suite_env(Path(sys.executable), ctx.params.pass_env),  # coverage.py expands ${VAR} in the config
         timeout_s=EXPORT_TIMEOUT_S,
         log_path=work / "export.log",
     )
@@ -101,15 +109,13 @@ def _fail_under(ctx: CollectContext, meta: dict[str, Any]) -> tuple[float | None
         return None, None
     source = None
     for f in map(Path, meta.get("config_files_read", [])):
-        try:
-            mentions = "fail_under" in f.read_text(encoding="utf-8", errors="replace")
-        except OSError:
+        try:  # only the target's own files are read: a config file outside it is not looked into
+            rel = f.relative_to(ctx.target).as_posix()
+            mentions = b"fail_under" in read_beneath(ctx.target, rel, MAX_CONFIG_BYTES)
+        except (ValueError, OSError):
             continue
         if mentions:
-            try:
-                source = f.resolve().relative_to(ctx.target.resolve()).as_posix()
-            except ValueError:
-                source = str(f)
+            source = rel
     return float(value), source
 
 
@@ -152,6 +158,11 @@ def _has_data(data_file: Path) -> bool:
     return data_file.exists() or any(data_file.parent.glob(f"{data_file.name}.*"))
 
 
+def suite_limits(params: RunParameters) -> Limits:
+    """The resource limits of the target's test run (``--memory-limit``, ``--file-size-limit``)."""
+    return Limits(memory=params.memory_limit, file_size=params.file_size_limit)
+
+
 def run_suite(
     ctx: CollectContext, interp: Interpreter, command: TestCommand, source: set[str]
 ) -> tuple[TestRun, Path | None, str | None]:
@@ -168,15 +179,15 @@ def run_suite(
         cmd = [str(interp.path), *prefix, f"--omit={omit}", *argv]
     else:
         cmd = [str(interp.path), *argv]
-    before = snapshot(ctx.target)
-    result = run_bounded(
-        cmd,
-        cwd=ctx.target,
-        env=suite_env(interp.path),
-        timeout_s=ctx.params.timeout_s,
-        log_path=work / "test-output.log",
-    )
-    after = snapshot(ctx.target)
+    before = snapshot(ctx.target, leave_out=ctx.leave_out)
+    limits = suite_limits(ctx.params)
+    with PrivateTemp() as tmp:
+        env = suite_env(interp.path, ctx.params.pass_env, tmp)
+        result = run_bounded(cmd, cwd=ctx.target, env=env, timeout_s=ctx.params.timeout_s,
+                             log_path=work / "test-output.log", limits=limits)  # fmt: skip
+    after = snapshot(ctx.target, leave_out=ctx.leave_out)
+    sandbox = TestSandbox(memory_limit=limits.memory, file_size_limit=limits.file_size, environment=tuple(sorted(env)),
+                          temp_bytes=tmp.size, strays_killed=result.strays)  # fmt: skip
     run = TestRun(
         command=tuple(cmd),
         cwd=str(ctx.target),
@@ -188,6 +199,7 @@ def run_suite(
         output_log=(work / "test-output.log").relative_to(ctx.run_dir).as_posix(),
         output_tail=tail(work / "test-output.log", 30),
         tree_changes=tuple(changes(before, after)[:50]),
+        sandbox=sandbox,
     )
     return run, data_file if data_file and _has_data(data_file) else None, snapshot_note(before, after)
 
@@ -209,17 +221,19 @@ def _run_problem(run: TestRun, command: TestCommand) -> tuple[Status, str | None
 
 def collect_from_run(ctx: CollectContext) -> CoverageEvidence:
     try:
-        interp = probe_interpreter(ctx.target, ctx.params.python)
+        interp = probe_interpreter(ctx.target, ctx.params.python, ctx.params.pass_env)
         command = _command(ctx, interp)
     except TestSetupError as err:
         return CoverageEvidence(status=Status.ERROR, reason=str(err))
-    source = source_files(ctx.target)
+    source = source_files(ctx.target, leave_out=ctx.leave_out)
     run, data_file, tree_note = run_suite(ctx, interp, command, source)
     status, reason = _run_problem(run, command)
     warnings = [f"the test run changed the target's tree: {', '.join(run.tree_changes[:5])}"] * bool(run.tree_changes)
     warnings += [tree_note] if tree_note else []
     if run.exit_code == 1:
         warnings.append("some tests failed; coverage is of the run as it happened")
+    if run.exit_code != 0:  # a suite that passed met no limit that mattered, whatever its output says
+        warnings += limits_met(tail(ctx.run_dir / run.output_log, 200, 65_536), suite_limits(ctx.params))
     if interp.coverage_version is None:
         reason = f"coverage.py is not installed in {interp.path} ({interp.how}); tests ran without coverage"
         no_data = CoverageData(origin="run", branch=False, totals=None, test_run=run)
@@ -262,7 +276,7 @@ def collect_from_run(ctx: CollectContext) -> CoverageEvidence:
 def collect_from_reports(ctx: CollectContext) -> CoverageEvidence:
     from assess.collectors.coverage_ingest import CoverageReportError, ingest_reports
 
-    source = source_files(ctx.target, python_only=False)
+    source = source_files(ctx.target, python_only=False, leave_out=ctx.leave_out)
     try:
         data = ingest_reports([Path(p) for p in ctx.params.coverage_reports], ctx.target, source.__contains__)
     except CoverageReportError as err:

@@ -34,6 +34,7 @@ from typing import Any, Literal
 
 from assess._files import read_bounded
 from assess._json import decoded_size
+from assess._sandbox import allowed_env
 from assess.collectors import coverage_hits
 from assess.collectors.cobertura import read_cobertura
 from assess.collectors.coverage_hits import (
@@ -206,7 +207,8 @@ def _read_data_file(
         out = Path(tmp) / "coverage.json"
         cmd = [sys.executable, "-I", "-c", _JSON_FROM_DATA, str(path.resolve()), str(out)]
         try:
-            proc = subprocess.run(cmd, cwd=target, capture_output=True, timeout=DATA_FILE_TIMEOUT_S, check=False)
+            proc = subprocess.run(cmd, cwd=target, env=allowed_env(), capture_output=True, timeout=DATA_FILE_TIMEOUT_S,
+                                  check=False)  # fmt: skip
         except subprocess.TimeoutExpired as err:
             raise CoverageReportError(f"{path}: coverage.py took over {DATA_FILE_TIMEOUT_S:.0f} s to read it") from err
         except OSError as err:

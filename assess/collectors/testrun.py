@@ -8,10 +8,13 @@ import os
 import shlex
 import subprocess
 import sys
-from collections.abc import Mapping
+import tempfile
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from assess._sandbox import STEERING_ENV, Limits, MiB, PrivateTemp, allowed_env
+from assess._spawn import spawn
 from assess.collectors.listing import EXCLUDED_DIRS, WALK_ONLY_EXCLUDED_DIRS
 
 VENV_DIRS = (".venv", "venv")
@@ -24,19 +27,11 @@ _PROBE = (
     "print(json.dumps({'python': platform.python_version(), 'pytest': v('pytest'), 'coverage': v('coverage')}))\n"
 )
 
-# Variables that would change how the target's tests or coverage run behave under assess.
-_SCRUBBED_ENV = (
-    "COVERAGE_FILE",
-    "COVERAGE_RCFILE",
-    "COVERAGE_PROCESS_START",
-    "COV_CORE_SOURCE",
-    "COV_CORE_CONFIG",
-    "COV_CORE_DATAFILE",
-    "PYTEST_CURRENT_TEST",
-    "PYTEST_XDIST_WORKER",
-    "PYTEST_ADDOPTS",
-    "ASSESS_GROUPS_DIR",  # assess's own bookkeeping (assess._proc.GROUPS_DIR_ENV), not the target's
-)
+_SCRUBBED_ENV = STEERING_ENV
+"""Variables that would change how the target's tests or coverage run behave under assess."""
+PROBE_TIMEOUT_S = 60.0
+PROBE_LIMITS = Limits(file_size=MiB)
+"""The probe's answer is a line of JSON: its output files may not grow past 1 MiB."""
 
 
 class TestSetupError(ValueError):
@@ -65,20 +60,39 @@ def find_interpreter(target: Path, explicit: str | None) -> tuple[Path, str]:
     return Path(sys.executable), "the interpreter running assess"
 
 
-def probe_interpreter(target: Path, explicit: str | None) -> Interpreter:
-    """Find the interpreter for the target's tests and what it has installed. Raises TestSetupError."""
+def probe_interpreter(target: Path, explicit: str | None, pass_env: Iterable[str] = ()) -> Interpreter:
+    """Find the interpreter for the target's tests and what it has installed. It may be the target's own
+    (``.venv``), so it runs as the tests do: under the reaper, with the tests' environment (``pass_env``) and
+    :data:`PROBE_LIMITS`. Raises TestSetupError when it cannot run, fails, or gives no usable answer."""
     path, how = find_interpreter(target, explicit)
     try:
-        out = subprocess.run([str(path), "-I", "-c", _PROBE], capture_output=True, text=True, timeout=60, check=False)
-    except (OSError, subprocess.TimeoutExpired) as err:
+        code, stdout, stderr = _run_probe([str(path), "-I", "-c", _PROBE], target, suite_env(path, pass_env))
+    except OSError as err:
         raise TestSetupError(f"cannot run the interpreter {path} ({how}): {err}") from err
-    if out.returncode != 0:
-        raise TestSetupError(f"the interpreter {path} ({how}) failed: {out.stderr.strip()[-300:]}")
+    if code is None:
+        raise TestSetupError(f"cannot run the interpreter {path} ({how}): no answer within {PROBE_TIMEOUT_S:g} s")
+    if code != 0:
+        raise TestSetupError(f"the interpreter {path} ({how}) failed: {stderr.strip()[-300:]}")
     try:
-        info = json.loads(out.stdout.strip().splitlines()[-1])
+        info = json.loads(stdout.strip().splitlines()[-1])
     except (json.JSONDecodeError, IndexError) as err:
         raise TestSetupError(f"the interpreter {path} ({how}) gave no usable answer") from err
     return Interpreter(path, how, info["python"], info["pytest"], info["coverage"])
+
+
+def _run_probe(cmd: list[str], cwd: Path, env: Mapping[str, str]) -> tuple[int | None, str, str]:
+    """(exit code or None when it overran :data:`PROBE_TIMEOUT_S`, stdout, stderr) of ``cmd`` under the reaper,
+    its output in files it cannot grow past :data:`PROBE_LIMITS`. Raises OSError when it cannot be started."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, PrivateTemp() as tmp:
+        started = spawn(cmd, cwd=cwd, env={**env, **tmp.env()}, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
+                        limits=PROBE_LIMITS)  # fmt: skip
+        code = started.wait(PROBE_TIMEOUT_S)
+        if code is None:
+            started.kill()
+        started.close_status()
+        out.seek(0)
+        err.seek(0)
+        return code, out.read(MiB).decode(errors="replace"), err.read(MiB).decode(errors="replace")
 
 
 @dataclass(frozen=True)
@@ -132,12 +146,14 @@ def pytest_args(junit: Path) -> list[str]:
     return ["-p", "no:cacheprovider", f"--junitxml={junit}", "-o", "junit_family=xunit1"]
 
 
-def suite_env(interpreter: Path) -> dict[str, str]:
-    """The environment for the target's tests: ours, without coverage/pytest steering, no bytecode files."""
-    env = {k: v for k, v in os.environ.items() if k not in _SCRUBBED_ENV}
+def suite_env(interpreter: Path, pass_env: Iterable[str] = (), tmp: PrivateTemp | None = None) -> dict[str, str]:
+    """The environment for the target's tests and for whatever reads its configuration: the allowed part of
+    ours (:func:`assess._sandbox.allowed_env`) and the ``pass_env`` variables, never coverage/pytest steering,
+    no bytecode files, ``interpreter``'s folder first on ``PATH``, and ``tmp`` as its temporary folder."""
+    env = {k: v for k, v in allowed_env(pass_env).items() if k not in _SCRUBBED_ENV}
     env["PYTHONDONTWRITEBYTECODE"] = "1"
     env["PATH"] = f"{interpreter.parent}{os.pathsep}{env.get('PATH', '')}"
-    return env
+    return env | (tmp.env() if tmp else {})
 
 
 MAX_SNAPSHOT_ENTRIES = 200_000
@@ -187,9 +203,10 @@ def _entries(folder: Path, budget: int) -> list[os.DirEntry[str]] | None:
     return None if len(entries) > budget else sorted(entries, key=lambda entry: entry.name)
 
 
-def snapshot(target: Path, limit: int = MAX_SNAPSHOT_ENTRIES) -> TreeSnapshot:
+def snapshot(target: Path, limit: int = MAX_SNAPSHOT_ENTRIES, leave_out: Sequence[str] = ()) -> TreeSnapshot:
     """The files under ``target`` with their (size, mtime), symlinks not followed, the folders the listing
-    never lists (``.git``, ``.venv``, ``node_modules`` ...) not entered.
+    never lists (``.git``, ``.venv``, ``node_modules`` ...) and those in ``leave_out`` (assess's own run folders,
+    which assess writes while the tests run) not entered.
 
     At most ``limit`` files and folders are looked at: a folder that would take the count past it is not
     read, the walk stops there, and the snapshot says where (``stopped_at``). Files that vanish during the
@@ -204,7 +221,8 @@ def snapshot(target: Path, limit: int = MAX_SNAPSHOT_ENTRIES) -> TreeSnapshot:
             return TreeSnapshot(files, limit, prefix.rstrip("/") or ".")
         budget -= len(entries)
         folders = _record_files(prefix, entries, files)
-        pending.extend(reversed([prefix + name + "/" for name in folders if name not in _NOT_WALKED]))
+        pending.extend(reversed([prefix + name + "/" for name in folders
+                                 if name not in _NOT_WALKED and prefix + name not in leave_out]))  # fmt: skip
     return TreeSnapshot(files, limit)
 
 

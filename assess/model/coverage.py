@@ -49,6 +49,24 @@ class FileCoverage(Model):
     regions: tuple[RegionCoverage, ...] = ()
 
 
+class TestSandbox(Model):
+    """What bounded the target's test run besides its timeout, and what it left behind."""
+
+    __test__ = False
+
+    memory_limit: int | None = None
+    """Bytes of private writable memory (RLIMIT_DATA) each process of the run could map; None: no limit."""
+    file_size_limit: int | None = None
+    """Bytes in the largest file (RLIMIT_FSIZE) a process of the run could write; None: no limit."""
+    environment: tuple[str, ...] = ()
+    """Names of the environment variables the run saw (never their values)."""
+    temp_bytes: int | None = None
+    """Disk its private temporary folder (``TMPDIR``) held when the run ended; the folder is removed then."""
+    strays_killed: int | None = None
+    """Processes still running when the test command ended (in its group, or escaped from it), all killed;
+    None: not known."""
+
+
 class TestRun(Model):
     """How the target's test suite was run."""
 
@@ -68,6 +86,8 @@ class TestRun(Model):
     """Last lines of the output, for the report."""
     tree_changes: tuple[str, ...] = ()
     """Files the test run created, changed or deleted inside the target."""
+    sandbox: TestSandbox | None = None
+    """Its limits, environment and leftovers; None in evidence from before assess recorded them."""
 
 
 class ReportSource(Model):

@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
+from assess._sandbox import DEFAULT_FILE_SIZE_LIMIT, DEFAULT_MEMORY_LIMIT
 from assess.model.base import SCHEMA_VERSION, Model, Status
 from assess.model.findings import Finding
 from assess.model.grades import (
@@ -46,6 +47,14 @@ class RunParameters(Model):
     """Processes for static analysis; None: one per available core."""
     cache_dir: str | None = None
     """Folder of the analysis cache (absolute); None: no cache."""
+    pass_env: tuple[str, ...] = ()
+    """Names of variables of assess's environment that the target's tests and service also get, besides the
+    allowed ones (``--pass-env``); their values are never recorded."""
+    memory_limit: int | None = Field(default=DEFAULT_MEMORY_LIMIT, gt=0)
+    """Bytes of private writable memory (RLIMIT_DATA) each process of the target's tests and service may map;
+    None: no limit."""
+    file_size_limit: int | None = Field(default=DEFAULT_FILE_SIZE_LIMIT, gt=0)
+    """Bytes in the largest file (RLIMIT_FSIZE) the target's tests and service may write; None: no limit."""
 
 
 class StageResult(Model):
@@ -127,3 +136,5 @@ class Assessment(Model):
     rubric: str = ""
     """The rubric applied, and what the target's config changed in it."""
     scoring_error: str | None = None
+    config_problems: tuple[str, ...] = ()
+    """What of the target's own config was left out, one line per key (the file, the key, why); the rest applied."""
