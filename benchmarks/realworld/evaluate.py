@@ -35,8 +35,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from fetch import DEFAULT_INTO, corpus, fetch  # noqa: E402
-from labels import SEVERE, finding_labels, label_of, load  # noqa: E402
+from fetch import DEFAULT_INTO, corpus, fetch
+from labels import SEVERE, finding_labels, label_of, load
 
 DEFAULT_RUNS = Path.home() / ".cache" / "assess-corpus-runs"
 FACT_WINDOW = 15
