@@ -15,8 +15,11 @@ from pathlib import Path
 from assess.config import apply_waivers, target_config
 from assess.facts import facts
 from assess.model import Assessment, Evidence, EvidenceSummary, RunInfo, Status
+from assess.model.findings import Finding
 from assess.model.io import ModelFileError, read_evidence, read_run_info, write_model
+from assess.model.project import ProjectModel
 from assess.probes import run_probes
+from assess.project import build_project
 from assess.report.badge import write_badge
 from assess.report.html import write_html
 from assess.report.markdown import write_markdown
@@ -57,17 +60,32 @@ def build_assessment(run_dir: Path, rubric_file: Path | None = None) -> tuple[As
     Raises ModelFileError when run.json is unreadable."""
     run: RunInfo = read_run_info(run_dir / "run.json", root=run_dir)
     evidence, summaries = load_evidence(run_dir)
+    project, findings = _model_and_probe(evidence, summaries)
+    measured = facts(evidence)
+    assessment = Assessment(run=run, evidence=tuple(summaries), facts=measured, project=project, findings=findings)
+    return score_assessment(assessment, evidence, rubric_file), evidence
+
+
+def _model_and_probe(
+    evidence: Mapping[str, Evidence], summaries: list[EvidenceSummary]
+) -> tuple[ProjectModel | None, tuple[Finding, ...]]:
+    """The project model, then the probes' findings judged in it. A bug in either must not cost the user the whole
+    report: it is an error line in the evidence summaries, and the run goes on without what failed."""
+    project = None
     try:
-        findings = run_probes(evidence)
+        project = build_project(evidence)
+    except Exception as err:
+        reason = f"the project model could not be built ({type(err).__name__}: {err}); findings are judged without it"
+        summaries.append(EvidenceSummary(kind="project", status=Status.ERROR, path="evidence/patterns.json",
+                                         reason=reason))  # fmt: skip
+    try:
+        return project, run_probes(evidence, project=project)
     except Exception as err:  # a probe bug must not cost the user the whole report
-        findings = ()
         reason = f"the probes failed ({type(err).__name__}: {err}); no findings"
         summaries.append(
             EvidenceSummary(kind="probes", status=Status.ERROR, path="evidence/patterns.json", reason=reason)
         )
-    measured = facts(evidence)
-    return score_assessment(Assessment(run=run, evidence=tuple(summaries), facts=measured, findings=findings),
-                            evidence, rubric_file), evidence  # fmt: skip
+        return project, ()
 
 
 def score_assessment(
@@ -87,7 +105,7 @@ def score_assessment(
     if config.source:
         rubric = apply_overrides(rubric, config.table, config.source)
     findings, waivers = apply_waivers(assessment.findings, config.waivers, today)
-    grades = grade_all(assessment.facts, findings, evidence, rubric)
+    grades = grade_all(assessment.facts, findings, evidence, rubric, assessment.project)
     changed = f"; changed by {config.source}: {', '.join(rubric.changes)}" if rubric.changes else ""
     return assessment.model_copy(
         update={

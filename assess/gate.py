@@ -66,14 +66,15 @@ def grade_drops(current: Assessment, baseline: Assessment) -> list[str]:
 
 
 def new_findings(current: Assessment, baseline: Assessment, floor: Severity) -> list[Finding]:
-    """Unwaived problems at or above ``floor`` whose fingerprint the baseline's problems lack."""
+    """Problems that count (confirmed, the service's own code, unwaived) at or above ``floor`` whose fingerprint the
+    baseline's problems lack."""
     old_problems = [f for f in baseline.findings if f.kind == "problem"]
     known = set(finding_fingerprints(old_problems))
     problems = [f for f in current.findings if f.kind == "problem"]
     return [
         f
         for f, fp in zip(problems, finding_fingerprints(problems), strict=True)
-        if fp not in known and not f.waived and _at_least(f.severity, floor)
+        if fp not in known and f.counts and _at_least(f.severity, floor)
     ]
 
 

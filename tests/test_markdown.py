@@ -393,7 +393,7 @@ def test_what_the_summary_says():
     assert "| whole repository |" in text and "Broad exception swallowed" not in text.split("### P0")[1].split("###")[0]
     assert "| `run` | `app/worker.py:5` | 6 | not measured |   |" in text
     assert "| critical | 1 | 1 | 0 |" in text and "| medium | 1 | 0 | 1 |" in text
-    assert "7 problem(s) and 1 good practice(s) found." in text
+    assert "7 problem(s) and 1 good practice(s) found; 0 to review (not proved by the code)." in text
     assert "`assessment.html`" in text and text.endswith("</sub>\n")
 
 
@@ -417,7 +417,7 @@ def test_other_verdicts(changes: dict, heading: str):
 def test_an_empty_assessment_still_says_where_the_report_is():
     text = summary_markdown(Assessment(run=make_run(target_dirty=True), evidence=(), facts=()))
     assert text.startswith("## ❔ No verdict")
-    assert "### Findings" in text and "0 problem(s) and 0 good practice(s) found." in text
+    assert "### Findings" in text and "0 problem(s) and 0 good practice(s) found;" in text
     assert "(with uncommitted changes)" in text and "`assessment.html`" in text
 
 
@@ -441,7 +441,7 @@ def test_hostile_target_cannot_inject_anything():
     )
     parsed = render(summary_markdown(assessment), unsafe=True)
     assert not {"a", "script", "img", "b"} & set(parsed.tags)
-    assert parsed.tags.count("td") == 3 * 2 + 6 + 5 + 3 + 4 * 5  # every row kept its cells
+    assert parsed.tags.count("td") == 3 * 2 + 6 + 5 + 3 + 5 * 5  # every row kept its cells
     text = "".join(parsed.text)
     assert "<script>alert(1)</script>" in text and "[a](javascript:b)" in text
 

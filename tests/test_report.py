@@ -75,7 +75,7 @@ def test_a_failing_probe_costs_the_findings_not_the_report(tmp_path: Path, monke
     run_dir.mkdir()
     Pipeline(RunParameters(target=str(tmp_path)), run_dir).write_info()
 
-    def broken(_evidence):
+    def broken(_evidence, **_kwargs):
         raise KeyError("rule.missing")
 
     monkeypatch.setattr("assess.assessment.run_probes", broken)

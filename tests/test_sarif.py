@@ -237,10 +237,19 @@ def test_result_properties(validator, tmp_path: Path):
     assert only_result(document)["properties"] == {
         "category": "Dependency Resilience",
         "severity": "high",
+        "confidence": "confirmed",
         "effort_hours": 0.5,
         "tested": False,
         "language": "python",
     }
+
+
+def test_findings_to_review_are_notes_and_findings_outside_the_service_are_left_out(tmp_path: Path) -> None:
+    review = make_finding(confidence="possible", confidence_reason="the code cannot show it")
+    outside = make_finding(path="scripts/deploy.py", outside="tooling: inside scripts/")
+    document = sarif_document(make_assessment(tmp_path, [review, outside]))
+    (result,) = document["runs"][0]["results"]
+    assert result["level"] == "note" and result["properties"]["confidence"] == "possible"
 
 
 def fingerprint(tmp_path: Path, finding: Finding) -> str:

@@ -110,6 +110,8 @@ CONFIG_EXTENSIONS = frozenset(
 )
 CONFIG_GLOBS = (
     "Dockerfile*",
+    "dockerfile",
+    "dockerfile.*",
     "*.dockerfile",
     "Makefile",
     "*.mk",

@@ -19,6 +19,13 @@ class Severity(StrEnum):
     INFO = "info"
 
 
+Confidence = Literal["confirmed", "likely", "possible"]
+"""How sure a finding is. ``confirmed``: the code shows it. ``likely``: the code shows it unless something the
+code cannot show says otherwise (a setting elsewhere, how it is deployed). ``possible``: a shape worth a look
+that the code does not prove. Only confirmed findings move grades, the verdict and the plan; the others are
+listed as "to review"."""
+
+
 class Finding(Model):
     """One claim: a problem found, or a good practice found, with its evidence."""
 
@@ -47,6 +54,26 @@ class Finding(Model):
     waived: str | None = None
     """The waiver covering this finding (its justification and expiry); a waived finding counts
     against no grade and no verdict rule, and is still shown."""
+    confidence: Confidence = "confirmed"
+    """How sure the finding is (see :data:`Confidence`); only ``confirmed`` findings count."""
+    confidence_reason: str | None = None
+    """Why the finding is not confirmed (what the code cannot show), or why a probe's usual confidence changed."""
+    outside: str | None = None
+    """Why the finding's code is not the service's (a developer script, an example, a benchmark, a test harness):
+    such a finding counts toward no grade and no verdict, and is shown apart. None: production code (or a finding
+    about the code it is meant for: test-suite findings are about tests)."""
+
+    @property
+    def counts(self) -> bool:
+        """Whether this is a problem that grades, the verdict and the plan weigh: confirmed, in the service's own
+        code, not waived."""
+        return self.kind == "problem" and not self.waived and self.confidence == "confirmed" and self.outside is None
+
+    @property
+    def to_review(self) -> bool:
+        """A problem the code does not prove (likely or possible), in the service's own code: listed for a
+        person to look at, never counted."""
+        return self.kind == "problem" and not self.waived and self.confidence != "confirmed" and self.outside is None
 
 
 def finding_fingerprints(findings: Sequence[Finding]) -> list[str]:

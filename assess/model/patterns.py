@@ -69,6 +69,9 @@ class ScannedFile(Model):
     """Why the file could not be parsed; its sites are then missing."""
     imports: tuple[str, ...] = ()
     """Modules or packages the file imports (``requests``, ``urllib.request``, ``axios`` ...)."""
+    links: tuple[str, ...] = ()
+    """What the file imports, for the project's import graph: Python modules and ``module.name`` (relative ones
+    with their leading dots), or JavaScript/TypeScript specifiers (``./queries``) (:mod:`assess.project`)."""
 
 
 @functools.cache

@@ -17,6 +17,7 @@ from assess.model.grades import (
     Verdict,
     WaiverStatus,
 )
+from assess.model.project import ProjectModel
 
 
 class RunParameters(Model):
@@ -124,6 +125,9 @@ class Assessment(Model):
     run: RunInfo
     evidence: tuple[EvidenceSummary, ...]
     facts: tuple[Fact, ...]
+    project: ProjectModel | None = None
+    """What the project is (service, worker, CLI, library), how it is started, and which of its code is production
+    code: the context every finding was judged in. None when there was no patterns evidence to build it from."""
     findings: tuple[Finding, ...] = ()
     """What the probes found, problems and good practices, most severe first (waived ones marked)."""
     grades: tuple[CategoryGrade, ...] = ()

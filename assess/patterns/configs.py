@@ -12,12 +12,17 @@ from typing import Any, Literal
 import yaml
 
 Format = Literal["yaml", "json", "toml", "dockerfile", "env"]
+NOT_DOCKER = frozenset({".json", ".yml", ".yaml", ".toml", ".md", ".txt", ".rst", ".sh", ".lock"})
+"""Suffixes of files named like ``dockerfile-lint.json`` that are not Dockerfiles."""
 
 
 def config_format(path: str) -> Format | None:
     name = PurePosixPath(path).name
     suffix = PurePosixPath(path).suffix.lower()
-    if name.startswith("Dockerfile") or suffix == ".dockerfile":
+    lower = name.lower()
+    if lower == "dockerfile" or (lower.startswith(("dockerfile.", "dockerfile-")) and suffix not in NOT_DOCKER) or (
+        suffix == ".dockerfile"
+    ):  # docker/dockerfile, Dockerfile.prod, api.dockerfile: Docker reads any of them with -f
         return "dockerfile"
     if name == ".env" or name.startswith(".env.") or suffix == ".env":
         return "env"

@@ -161,6 +161,21 @@ class PythonFile:
         return _Index(self.nodes, self.owners)
 
     @cached_property
+    def links(self) -> tuple[str, ...]:
+        """What the file imports, for the import graph: each module, and each name imported from a module as
+        ``module.name`` (it may be a submodule); relative imports keep their leading dots (``..util``)."""
+        found: set[str] = set()
+        for node in self.of_type(ast.Import, ast.ImportFrom):
+            if isinstance(node, ast.Import):
+                found.update(a.name for a in node.names)
+                continue
+            base = "." * node.level + (node.module or "")
+            if base:
+                found.add(base)
+            found.update(f"{base}.{a.name}" if node.module else f"{base}{a.name}" for a in node.names if a.name != "*")
+        return tuple(sorted(found))
+
+    @cached_property
     def imports(self) -> tuple[str, ...]:
         mods: set[str] = set()
         for node in self.of_type(ast.Import, ast.ImportFrom):

@@ -18,10 +18,12 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import TypeVar
 
-from assess.model import CoverageData, Evidence, InventoryData
+from assess.knowledge import knowledge
+from assess.model import CoverageData, Evidence, InventoryData, Role
 from assess.model.chaos import ChaosData
-from assess.model.findings import Finding, Severity
+from assess.model.findings import Confidence, Finding, Severity
 from assess.model.patterns import PatternsData, Site
+from assess.model.project import ProjectModel
 from assess.rules import Rule, default_rules
 
 SEVERITY_ORDER = {s: i for i, s in enumerate(Severity)}
@@ -45,6 +47,10 @@ class Hit:
     subject: str = ""
     """What the claim is about when the location cannot tell two claims of one rule apart (a chaos
     scenario family: several are judged with no location in the target)."""
+    confidence: Confidence | None = None
+    """How sure this claim is, when the probe knows better than the rule's usual confidence; None: the rule's."""
+    confidence_reason: str | None = None
+    """Why (what the code cannot show), shown with the finding."""
 
 
 @dataclass(frozen=True)
@@ -56,6 +62,27 @@ class ProbeInput:
     chaos: ChaosData | None = None
     findings: tuple[Finding, ...] = ()
     """The code probes' findings; filled only for probes that read other evidence (they run after)."""
+    project: ProjectModel | None = None
+    """What the project is and which of its code is production code (:mod:`assess.project`); None when it could
+    not be built (no patterns evidence)."""
+
+    def production(self, path: str | None) -> bool:
+        """Whether ``path`` is the project's production source (not a test, not developer tooling or an example);
+        None, a claim about the whole repository, counts as production."""
+        if path is None:
+            return True
+        if self.patterns.role_of(path) in (Role.TEST, Role.TEST_SUPPORT, Role.DOCS):
+            return False
+        return self.project is None or self.project.is_production(path)
+
+    def production_imports(self) -> set[str]:
+        """Every module the production code imports (``express-actuator``, ``tenacity`` ...)."""
+        return {m for f in self.patterns.files if self.production(f.path) and f.role is Role.SOURCE for m in f.imports}
+
+    def provider(self, capability: str) -> str | None:
+        """The library the production code imports that provides ``capability`` (``health_endpoint``,
+        ``graceful_shutdown``, ``migrations``, ``metrics`` ...: see ``assess/knowledge/libraries.toml``), or None."""
+        return knowledge().provider(capability, self.production_imports())
 
 
 ProbeFn = Callable[[ProbeInput], Iterable[Hit]]
@@ -125,6 +152,15 @@ def _sentence(text: str) -> str:
 
 
 def _finding(hit: Hit, rule: Rule, coverage: CoverageData | None) -> Finding:
+    finding = _made(hit, rule, coverage)
+    confidence = hit.confidence or rule.confidence
+    if confidence == "confirmed" or rule.kind != "problem":
+        return finding
+    reason = hit.confidence_reason or rule.severity_why
+    return finding.model_copy(update={"confidence": confidence, "confidence_reason": reason})
+
+
+def _made(hit: Hit, rule: Rule, coverage: CoverageData | None) -> Finding:
     site = hit.site
     path = hit.path or (site.path if site else None)
     line = hit.line or (site.line if site else None)
@@ -150,9 +186,13 @@ def _data(evidence: Mapping[str, Evidence], kind: str, cls: type[D]) -> D | None
     return ev.data if ev is not None and isinstance(ev.data, cls) else None
 
 
-def run_probes(evidence: Mapping[str, Evidence], rules: Mapping[str, Rule] | None = None) -> tuple[Finding, ...]:
+def run_probes(
+    evidence: Mapping[str, Evidence], rules: Mapping[str, Rule] | None = None, project: ProjectModel | None = None
+) -> tuple[Finding, ...]:
     """Every probe whose evidence has data: code probes first, then probes of other evidence, which
-    see the code probes' findings. Without patterns or chaos evidence there are no findings.
+    see the code probes' findings. Without patterns or chaos evidence there are no findings. With the project
+    model, a finding of a rule about production code that lies elsewhere (a developer script, an example, the
+    test suite) is marked ``outside`` and counts toward nothing.
 
     Raises ``ValueError`` when a probe yields a rule it did not register, ``KeyError`` for a rule
     with no rules data."""
@@ -163,6 +203,7 @@ def run_probes(evidence: Mapping[str, Evidence], rules: Mapping[str, Rule] | Non
         coverage=_data(evidence, "coverage", CoverageData),
         inventory=_data(evidence, "inventory", InventoryData),
         chaos=chaos,
+        project=project,
     )
     rules = rules if rules is not None else default_rules()
     found: dict[FindingKey, Finding] = {}
@@ -172,7 +213,28 @@ def run_probes(evidence: Mapping[str, Evidence], rules: Mapping[str, Rule] | Non
     later = replace(given, findings=tuple(found.values()))
     for probe in [p for p in probes if p.reads != "patterns"]:
         _run(probe, later, rules, found)
-    return tuple(sorted(found.values(), key=lambda f: (SEVERITY_ORDER[f.severity], f.path or "", f.line or 0, f.rule)))
+    placed = (_place(f, rules[f.rule], given) for f in found.values())
+    return tuple(sorted(placed, key=lambda f: (SEVERITY_ORDER[f.severity], f.path or "", f.line or 0, f.rule)))
+
+
+def _place(finding: Finding, rule: Rule, given: ProbeInput) -> Finding:
+    """``finding`` marked ``outside`` when its rule is about production code and its file is not."""
+    if rule.applies_to != "production" or given.production(finding.path):
+        return finding
+    return finding.model_copy(update={"outside": outside_reason(given, finding.path)})
+
+
+def outside_reason(given: ProbeInput, path: str | None) -> str:
+    """Why ``path`` is not the service's code, in words for the report."""
+    role = given.patterns.role_of(path) if path else None
+    if role in (Role.TEST, Role.TEST_SUPPORT):
+        return "in the test suite"
+    if role is Role.DOCS:
+        return "in the documentation or examples"
+    project = given.project
+    if project is not None and path in project.outside:
+        return f"{project.outside[path]}: {project.outside_reasons.get(path, '')}".rstrip(": ")
+    return "not the service's code"
 
 
 def _run(probe: Probe, given: ProbeInput, rules: Mapping[str, Rule], found: dict[FindingKey, Finding]) -> None:

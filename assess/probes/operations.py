@@ -54,13 +54,23 @@ S = TypeVar("S", bound=Site)
 
 
 def _source(given: ProbeInput, sites: Iterable[S]) -> Iterator[S]:
-    return (s for s in sites if given.patterns.role_of(s.path) == Role.SOURCE)
+    """The sites in the project's production source (not tests, not developer tooling or examples)."""
+    return (s for s in sites if given.patterns.role_of(s.path) == Role.SOURCE and given.production(s.path))
 
 
 def _service(given: ProbeInput) -> str | None:
     """How the code serves HTTP (``Flask app``, ``express app``) when it is a deployable service; else None.
 
-    A bare ``serve_forever`` (a TCP or asyncio server) does not make an HTTP service by itself."""
+    With the project model: the project is an HTTP service (an application, not a server library or a daemon
+    speaking another protocol). Without it: a manifest and a web application in the source. A bare
+    ``serve_forever`` (a TCP or asyncio server) does not make an HTTP service by itself."""
+    project = given.project
+    if project is not None:
+        if "http-service" not in project.kinds:
+            return None
+        reason = next((r for r in project.kind_reasons if r.startswith("http-service")), "")
+        site = next(_source(given, given.patterns.of(ServiceSite)), None)
+        return site.how if site is not None else reason.split("(")[-1].rstrip(")") or "HTTP service"
     if not _files(given, "manifest"):
         return None
     site = next(_source(given, given.patterns.of(ServiceSite)), None)
@@ -86,8 +96,12 @@ def health_checks(given: ProbeInput) -> Iterator[Hit]:
 
 @register_probe("health.no-endpoint")
 def no_health_endpoint(given: ProbeInput) -> Iterator[Hit]:
+    """An HTTP service with no health route of its own and no library that serves one (express-actuator,
+    terminus ...: ``assess/knowledge/libraries.toml``)."""
     service = _service(given)
-    if service and not any(_source(given, given.patterns.of(HealthEndpointSite))):
+    if service and not any(_source(given, given.patterns.of(HealthEndpointSite))) and not given.provider(
+        "health_endpoint"
+    ):
         yield Hit("health.no-endpoint", details={"service": service})
 
 
@@ -137,7 +151,7 @@ def observability(given: ProbeInput) -> Iterator[Hit]:
 def no_metrics(given: ProbeInput) -> Iterator[Hit]:
     service = _service(given)
     metrics = [s for s in _source(given, given.patterns.of(TelemetrySite)) if s.signal == "metrics"]
-    if service and not metrics:
+    if service and not metrics and not given.provider("metrics"):
         yield Hit("observability.no-metrics", details={"service": service})
 
 
@@ -151,8 +165,8 @@ def graceful_shutdown(given: ProbeInput) -> Iterator[Hit]:
     for handler in handlers:
         details = {"signals": "/".join(handler.signals), "mechanism": handler.mechanism}
         yield Hit("shutdown.signal-handler", site=handler, details=details)
-    if handlers:
-        return
+    if handlers or given.provider("graceful_shutdown"):
+        return  # a library that drains on SIGTERM (http-graceful-shutdown, terminus, a server that does it itself)
     for serve in _source(given, given.patterns.of(ServeSite)):
         if not serve.handles_signals:
             yield Hit("shutdown.no-signal-handler", site=serve, details={"how": serve.how})
@@ -182,7 +196,8 @@ def ci(given: ProbeInput) -> Iterator[Hit]:
     for site in pipelines:
         tests = "runs the tests here" if site.runs_tests else "exists but no step that runs tests was recognised"
         yield Hit("ops.ci-workflow", site=site, details={"system": site.system, "tests": tests})
-    if not pipelines and _files(given, "manifest"):
+    not_shown = given.project is not None and any(n.startswith("CI configuration") for n in given.project.not_in_tree)
+    if not pipelines and _files(given, "manifest") and not not_shown:  # an sdist ships no CI folder: not in the tree
         yield Hit("ops.no-ci")
 
 

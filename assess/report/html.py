@@ -114,7 +114,11 @@ class ReportView:
     """The run's stages with the links to their notebook and evidence (only those that pass :func:`stage_link`)."""
     tables: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     problems: dict[str, list[Finding]] = field(default_factory=dict)
-    """Problems found, by category (categories in order of their worst problem)."""
+    """Problems found (confirmed, in the service's own code), by category (categories in order of their worst)."""
+    to_review: list[Finding] = field(default_factory=list)
+    """Problems the code does not prove (likely, possible): for a person to look at; they count toward nothing."""
+    outside: list[Finding] = field(default_factory=list)
+    """Problems in code that is not the service (developer tooling, examples, tests): shown apart, never counted."""
     good: dict[str, list[Finding]] = field(default_factory=dict)
     """Good practices found, by category."""
     chaos: ChaosView | None = None
@@ -378,7 +382,10 @@ def build_view(assessment: Assessment, evidence: dict[str, Evidence]) -> ReportV
         groups,
         stages=_stage_rows(assessment.run.stages),
         tables={k: [t for t in v if t] for k, v in tables.items()},
-        problems=_by_category([f for f in assessment.findings if f.kind == "problem"]),
+        problems=_by_category([f for f in assessment.findings if f.kind == "problem" and f.outside is None
+                               and f.confidence == "confirmed"]),
+        to_review=[f for f in assessment.findings if f.to_review],
+        outside=[f for f in assessment.findings if f.kind == "problem" and f.outside],
         good=_by_category([f for f in assessment.findings if f.kind == "good"]),
         chaos=_chaos_view(evidence.get("chaos")),  # type: ignore[arg-type]
     )

@@ -253,15 +253,20 @@ def _untested_row(u: UntestedReliabilityCode) -> list[str]:
 
 
 def _findings(a: Assessment) -> list[str]:
-    problems = [f for f in a.findings if f.kind == "problem"]
-    good = len(a.findings) - len(problems)
+    every = [f for f in a.findings if f.kind == "problem"]
+    problems = [f for f in every if f.outside is None and f.confidence == "confirmed"]
+    good = len(a.findings) - len(every)
     open_ = Counter(f.severity for f in problems if not f.waived)
     waived = Counter(f.severity for f in problems if f.waived)
     untested = Counter(f.severity for f in problems if not f.waived and f.tested is False)
-    rows = [[s.value, str(open_[s]), str(untested[s]), str(waived[s])] for s in Severity]
-    header = ["Severity", "Problems", "Not executed by the tests", "Waived"]
-    lines = ["### Findings", "", *table(header, rows, frozenset({1, 2, 3})), ""]
-    return [*lines, f"{len(problems)} problem(s) and {good} good practice(s) found.", ""]
+    review = Counter(f.severity for f in every if f.to_review)
+    rows = [[s.value, str(open_[s]), str(untested[s]), str(waived[s]), str(review[s])] for s in Severity]
+    header = ["Severity", "Problems", "Not executed by the tests", "Waived", "To review"]
+    lines = ["### Findings", "", *table(header, rows, frozenset({1, 2, 3, 4})), ""]
+    outside = sum(1 for f in every if f.outside)
+    apart = f" {outside} more in developer tooling, examples or tests count toward nothing." if outside else ""
+    return [*lines, f"{len(problems)} problem(s) and {good} good practice(s) found; "
+                    f"{sum(review.values())} to review (not proved by the code).{apart}", ""]  # fmt: skip
 
 
 def _footer(a: Assessment) -> list[str]:

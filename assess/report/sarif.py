@@ -99,7 +99,7 @@ def sarif_document(
     repository-level findings are placed; None: :func:`repository_anchor` of the target folder.
     """
     rules = default_rules() if rules is None else rules
-    problems = [f for f in assessment.findings if f.kind == "problem"]
+    problems = [f for f in assessment.findings if f.kind == "problem" and f.outside is None]  # not the service's
     used = sorted({f.rule for f in problems})
     index = {rule_id: i for i, rule_id in enumerate(used)}
     descriptors = [_descriptor(_rule_for(rule_id, rules, problems)) for rule_id in used]
@@ -223,7 +223,7 @@ def _result(finding: Finding, rule_index: int, fingerprint: str, anchor: str) ->
     result: Json = {
         "ruleId": finding.rule,
         "ruleIndex": rule_index,
-        "level": LEVELS[finding.severity],
+        "level": LEVELS[finding.severity] if finding.confidence == "confirmed" else "note",  # to review: a note
         "message": _message(_result_text(finding)),
         "locations": [_location(finding, anchor)],
         "partialFingerprints": {FINGERPRINT_KEY: fingerprint},
@@ -273,6 +273,7 @@ def _result_properties(finding: Finding) -> Json:
     properties: Json = {
         "category": finding.category,
         "severity": finding.severity.value,
+        "confidence": finding.confidence,
         "effort_hours": finding.effort_hours,
     }
     if finding.tested is not None:

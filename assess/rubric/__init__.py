@@ -65,6 +65,9 @@ class Category:
     applies_if_sites: tuple[str, ...] = ()
     applies_if_facts: tuple[str, ...] = ()
     """Facts that make the category apply, whatever the sites, when any is above zero."""
+    applies_if_kinds: tuple[str, ...] = ()
+    """Kinds of project (:class:`assess.model.project.ProjectModel`) the category is about: with a project model,
+    it applies only to these (a library has no health endpoint of its own); without one, the sites decide."""
     not_applicable: str = ""
     absent_is_zero: bool = False
     findings_evidence: str = "patterns"
@@ -152,6 +155,7 @@ def parse_rubric(document: Mapping[str, Any], source: str) -> Rubric:
                 signals=tuple(_signal(f"{source} [category.{name!r}]", s) for s in raw.get("signal", ())),
                 applies_if_sites=tuple(raw.get("applies_if_sites", ())),
                 applies_if_facts=tuple(raw.get("applies_if_facts", ())),
+                applies_if_kinds=tuple(raw.get("applies_if_kinds", ())),
                 not_applicable=str(raw.get("not_applicable", "")),
                 absent_is_zero=bool(raw.get("absent_is_zero", False)),
                 findings_evidence=str(raw.get("findings_evidence", "patterns")),

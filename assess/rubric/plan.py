@@ -40,7 +40,7 @@ def make_plan(findings: Iterable[Finding], rubric: Rubric) -> Plan:
     groups: dict[tuple[Priority, str], list[Finding]] = {}
     whys: dict[tuple[Priority, str], str] = {}
     for f in findings:
-        if f.kind != "problem" or f.waived:
+        if not f.counts:  # to review, outside the service, waived: not in the plan
             continue
         decided = priority_of(f, critical)
         if decided is None:

@@ -11,10 +11,11 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from assess.model import Evidence, Fact, Status
+from assess.model import Evidence, Fact, Role, Status
 from assess.model.findings import Finding, Severity
 from assess.model.grades import GRADES, CategoryGrade, Decision, Grade, SignalGrade, Verdict, VerdictRule
 from assess.model.patterns import PatternsData
+from assess.model.project import ProjectModel
 from assess.rubric import POINTS, Category, Rubric, Signal
 
 DECISION_ORDER: dict[Decision, int] = {"NO-GO": 0, "NEEDS_WORK": 1, "GO": 2}
@@ -73,11 +74,16 @@ def grade_of(points: float) -> Grade:
     return next(g for g in GRADES if points >= POINTS[g] - 1e-9)
 
 
-def _sites(evidence: Mapping[str, Evidence]) -> set[str] | None:
+def _sites(evidence: Mapping[str, Evidence], project: ProjectModel | None) -> set[str] | None:
+    """The kinds of site seen in the production code (with a project model: not in tooling, examples or tests)."""
     ev = evidence.get("patterns")
     if ev is None or ev.status is not Status.OK or not isinstance(ev.data, PatternsData):
         return None
-    return {site.kind for site in ev.data.sites}
+    data = ev.data
+    if project is None:
+        return {site.kind for site in data.sites}
+    return {site.kind for site in data.sites if project.is_production(site.path)
+            and data.role_of(site.path) not in (Role.TEST, Role.TEST_SUPPORT)}  # fmt: skip
 
 
 def _findings_evidence(category: Category, evidence: Mapping[str, Evidence]) -> str | None:
@@ -135,11 +141,16 @@ def _finding_notes(problems: Sequence[Finding], goods: Sequence[Finding]) -> lis
     return notes
 
 
-def _not_applicable(category: Category, sites: set[str] | None, facts: Mapping[str, Fact]) -> bool:
-    """No site of the kinds the category is about, and no fact that makes it apply anyway."""
-    if not category.applies_if_sites or sites is None or sites.intersection(category.applies_if_sites):
+def _not_applicable(
+    category: Category, sites: set[str] | None, facts: Mapping[str, Fact], kinds: tuple[str, ...] | None
+) -> bool:
+    """Not the kind of project the category is about (with a project model), or no site of the kinds it is about
+    (without one); and no fact that makes it apply anyway."""
+    if any((_fact(facts, key) or 0) > 0 for key in category.applies_if_facts):
         return False
-    return not any((_fact(facts, key) or 0) > 0 for key in category.applies_if_facts)
+    if category.applies_if_kinds and kinds is not None:
+        return not set(kinds) & set(category.applies_if_kinds)
+    return bool(category.applies_if_sites) and sites is not None and not sites.intersection(category.applies_if_sites)
 
 
 def grade_category(
@@ -148,15 +159,16 @@ def grade_category(
     findings: Sequence[Finding],
     evidence: Mapping[str, Evidence],
     rubric: Rubric,
+    project: ProjectModel | None = None,
 ) -> CategoryGrade:
     base = {"category": category.name, "critical": category.critical, "weight": category.weight}
     if category.disabled:
         return CategoryGrade(**base, status="disabled", reason=category.disabled)
-    sites = _sites(evidence)
-    if _not_applicable(category, sites, facts):
+    sites = _sites(evidence, project)
+    if _not_applicable(category, sites, facts, project.kinds if project else None):
         return CategoryGrade(**base, status="not-applicable", reason=category.not_applicable)
     ours = [f for f in findings if f.category in category.findings_from]
-    problems = [f for f in ours if f.kind == "problem" and not f.waived]
+    problems = [f for f in ours if f.counts]
     goods = [f for f in ours if f.kind == "good"]
     chaos = evidence.get("chaos")
     zero = category.absent_is_zero and chaos is not None and chaos.status is Status.SKIPPED and chaos.data is not None
@@ -205,10 +217,13 @@ def _fmt(value: float | None, unit: str) -> str:
 
 
 def grade_all(
-    facts: Sequence[Fact], findings: Sequence[Finding], evidence: Mapping[str, Evidence], rubric: Rubric
+    facts: Sequence[Fact], findings: Sequence[Finding], evidence: Mapping[str, Evidence], rubric: Rubric,
+    project: ProjectModel | None = None,
 ) -> tuple[CategoryGrade, ...]:
+    """Every category's grade, in the context of the project model when there is one (what kind of project it is,
+    and which code is production code: see :mod:`assess.project`)."""
     by_key = {f.key: f for f in facts}
-    return tuple(grade_category(c, by_key, findings, evidence, rubric) for c in rubric.categories)
+    return tuple(grade_category(c, by_key, findings, evidence, rubric, project) for c in rubric.categories)
 
 
 def _at_or_below(grade: Grade | None, worst: Grade) -> bool:
@@ -231,7 +246,7 @@ def decide(
                 and _at_or_below(g.grade, spec.worst_grade)
             ]  # fmt: skip
         elif spec.severities:
-            bad = [f for f in findings if f.kind == "problem" and not f.waived and f.severity.value in spec.severities]
+            bad = [f for f in findings if f.counts and f.severity.value in spec.severities]
             hits = [f"{f.title or f.rule} at {f.path}:{f.line}" if f.path else (f.title or f.rule) for f in bad]
             if hits:
                 hits = [f"{len(bad)} unwaived {'/'.join(spec.severities)} finding(s): {'; '.join(hits[:3])}"

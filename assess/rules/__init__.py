@@ -12,7 +12,7 @@ from functools import cache
 from importlib import resources
 from typing import Literal
 
-from assess.model.findings import Severity
+from assess.model.findings import Confidence, Severity
 
 CATEGORIES = (
     "Test Coverage", "Unit Test Quality", "Integration Tests", "Performance Testing", "Chaos Engineering",
@@ -33,6 +33,19 @@ class Rule:
     """A format string filled from the probe's details, e.g. ``{callee} is called without a timeout``."""
     recommendation: str
     effort_hours: float
+    severity_why: str = ""
+    """Why the rule has its severity, in one line (required for problem rules: high means a senior reviewer would
+    fix it before production)."""
+    confidence: Confidence = "confirmed"
+    """How sure the rule's findings are unless its probe says otherwise (see :data:`Confidence`)."""
+    applies_to: AppliesTo = "production"
+    """What code the rule is about: ``production`` (the service's own code: a finding in a developer script or an
+    example is shown apart and never counts), ``tests`` (the test suite) or ``repository`` (the tree as a whole)."""
+
+
+AppliesTo = Literal["production", "tests", "repository"]
+CONFIDENCES = ("confirmed", "likely", "possible")
+APPLIES = ("production", "tests", "repository")
 
 
 class RuleError(ValueError):
@@ -50,9 +63,16 @@ def _rule(rule_id: str, raw: dict[str, object]) -> Rule:
             message=str(raw["message"]),
             recommendation=str(raw.get("recommendation", "")),
             effort_hours=float(raw.get("effort_hours", 0.0)),  # type: ignore[arg-type]
+            severity_why=str(raw.get("severity_why", "")),
+            confidence=str(raw.get("confidence", "confirmed")),  # type: ignore[arg-type]
+            applies_to=str(raw.get("applies_to", "production")),  # type: ignore[arg-type]
         )
     except (KeyError, ValueError, TypeError) as err:
         raise RuleError(f"rule {rule_id}: {err}") from err
+    if rule.confidence not in CONFIDENCES:
+        raise RuleError(f"rule {rule_id}: confidence must be one of {', '.join(CONFIDENCES)}")
+    if rule.applies_to not in APPLIES:
+        raise RuleError(f"rule {rule_id}: applies_to must be one of {', '.join(APPLIES)}")
     if rule.category not in CATEGORIES:
         raise RuleError(f"rule {rule_id}: unknown category {rule.category!r}")
     if rule.kind not in ("problem", "good"):

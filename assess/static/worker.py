@@ -199,7 +199,8 @@ class Analyser:
         if kind == "python" and cls.role is Role.SOURCE:
             _extend(sites, lambda p: bandit_sites(p, self.root / rel, data), parsed, rel, warnings, "bandit")
         imports = getattr(parsed, "imports", ())
-        scanned = ScannedFile(path=rel, language=lang, role=cls.role, parsed=True, imports=imports)
+        links = getattr(parsed, "links", imports)
+        scanned = ScannedFile(path=rel, language=lang, role=cls.role, parsed=True, imports=imports, links=links)
         return {"scan": PatternsData(files=(scanned,), sites=tuple(sites))}
 
 

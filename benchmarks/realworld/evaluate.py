@@ -9,9 +9,10 @@ Usage:
 run of each project and its labels (``labels/<name>.toml``, see ``labels.py``) and prints, for the tuned
 projects and the held-out ones apart:
 
-- precision of the problem findings the report asserts (``confirmed``): TRUE / (TRUE + FALSE) over the labelled
-  ones, for all of them and for the high and critical ones; DEBATABLE counts on neither side. Findings the
-  report lists as "to review" are counted apart: they claim nothing.
+- precision of the problem findings the report asserts (``confirmed``, in the service's own code): TRUE / (TRUE +
+  FALSE) over the labelled ones, for all of them and for the high and critical ones; DEBATABLE counts on neither
+  side. Findings the report lists as "to review", and those it places outside the service (developer tooling,
+  examples, the test suite), are counted apart: they count toward no grade.
 - recall of reviewer facts: a fact is found when the report holds a finding of one of the fact's rules in the
   fact's file, within :data:`FACT_WINDOW` lines of its line (a file-level fact: anywhere in the file; a
   repository-level fact: anywhere);
@@ -104,6 +105,7 @@ class ProjectResult:
     confirmed: Tally = field(default_factory=Tally)
     severe: Tally = field(default_factory=Tally)
     review: Tally = field(default_factory=Tally)
+    outside: Tally = field(default_factory=Tally)
     rules: dict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))
     facts_found: list[str] = field(default_factory=list)
     facts_missed: list[str] = field(default_factory=list)
@@ -144,7 +146,9 @@ def evaluate(name: str, held_out: bool, run_dir: Path) -> ProjectResult:
         label = label_of(f, labels)
         where = f"{f['rule']} {f.get('path')}:{f.get('line')}"
         value = label.label if label else None
-        if confidence(f) == "confirmed":
+        if f.get("outside"):
+            result.outside.add(value, where)
+        elif confidence(f) == "confirmed":
             result.confirmed.add(value, where)
             result.rules[f["rule"]].add(value, where)
             if f["severity"] in SEVERE:
@@ -165,12 +169,13 @@ def print_group(title: str, results: list[ProjectResult]) -> None:
     if not results:
         return
     print(f"\n== {title}")
-    total, severe, review = Tally(), Tally(), Tally()
+    total, severe, review, outside = Tally(), Tally(), Tally(), Tally()
     found = facts = agree = 0
     for r in results:
         total.merge(r.confirmed)
         severe.merge(r.severe)
         review.merge(r.review)
+        outside.merge(r.outside)
         found += len(r.facts_found)
         facts += len(r.facts_found) + len(r.facts_missed)
         agree += r.verdict == r.reviewer_verdict
@@ -180,10 +185,12 @@ def print_group(title: str, results: list[ProjectResult]) -> None:
         print(_line("problem findings (confirmed)", r.confirmed))
         print(_line("  of them high and critical", r.severe))
         print(_line("to review (not counted)", r.review))
+        print(_line("outside the service (not counted)", r.outside))
     print("-- together")
     print(_line("problem findings (confirmed)", total))
     print(_line("  of them high and critical", severe))
     print(_line("to review (not counted)", review))
+    print(_line("outside the service (not counted)", outside))
     print(f"  reviewer facts found               {found}/{facts} ({found / facts:.2f})" if facts else "")
     print(f"  verdicts agreeing                  {agree}/{len(results)}")
 
