@@ -9,10 +9,10 @@ A label file holds what a reviewer wrote by reading the project's code, before a
 - ``[[finding]]``: a finding assess made (``rule``, ``path``, ``line``, its ``message`` and ``severity`` as
   made), with ``label`` TRUE, FALSE or DEBATABLE and a one-line ``why``.
 
-``python benchmarks/realworld/labels.py sample NAME RUN_DIR`` appends to the label file the problem findings of
-the run in RUN_DIR that no label matches yet: every high and critical one, and as many others, drawn at random
-with a fixed seed, as make 30 labelled others; each with an empty label, for a reviewer to fill in by reading
-the code at the finding's line.
+``python benchmarks/realworld/labels.py sample NAME RUN_DIR [PART]`` appends to the label file (``<name>.toml``, or
+``<name>.<PART>.toml``) the problem findings of the run in RUN_DIR that no label matches yet: every high and
+critical one, and as many others, drawn at random with a fixed seed, as make 30 labelled others; each with an empty
+label, for a reviewer to fill in by reading the code at the finding's line.
 """
 
 from __future__ import annotations
@@ -50,8 +50,14 @@ class Label:
 
 
 def load(name: str) -> dict[str, Any]:
+    """The labels of project ``name``: ``labels/<name>.toml`` (verdict, facts, findings), with the findings of any
+    ``labels/<name>.<part>.toml`` added (labels of findings that rules added later made, each written by reading
+    the code before that rule was tuned on the project)."""
     path = LABELS / f"{name}.toml"
-    return tomllib.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    document = tomllib.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    for extra in sorted(LABELS.glob(f"{name}.*.toml")):
+        document.setdefault("finding", []).extend(tomllib.loads(extra.read_text(encoding="utf-8")).get("finding", []))
+    return document
 
 
 def finding_labels(document: dict[str, Any]) -> list[Label]:
@@ -106,12 +112,12 @@ def skeleton(findings: list[dict[str, Any]]) -> str:
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) != 3 or argv[0] != "sample":
+    if len(argv) not in (3, 4) or argv[0] != "sample":
         print(__doc__, file=sys.stderr)
         return 2
     name, run_dir = argv[1], Path(argv[2])
     findings = to_label(name, run_dir)
-    path = LABELS / f"{name}.toml"
+    path = LABELS / (f"{name}.{argv[3]}.toml" if len(argv) == 4 else f"{name}.toml")
     with path.open("a", encoding="utf-8") as fh:
         fh.write(("\n" if path.exists() and path.stat().st_size else "") + skeleton(findings))
     print(f"{path}: {len(findings)} finding(s) to label")
