@@ -23,7 +23,7 @@ from assess._sandbox import Limits
 from assess.chaos.ingest import MAX_BYTES, ChaosReportError, parse_journal
 from assess.chaos.runner import Sandbox, bundled_experiments, requirements, run_chaos
 from assess.chaos.service import ChaosConfigError, ServiceSpec, load_service_spec
-from assess.cli import (
+from assess.cli_common import (
     EXIT_OK,
     EXIT_STAGE_ERRORS,
     UsageError,

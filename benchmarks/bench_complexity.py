@@ -16,12 +16,13 @@ import os
 import subprocess
 import sys
 import time
-from collections import Counter
 from pathlib import Path
 
-from assess.collectors.complexity import MAX_WORKERS, SourceFile, analyse_sources, select_sources
-from assess.collectors.listing import list_files
+from assess.collectors.complexity import complexity_data
 from assess.model import ComplexityData
+from assess.static.run import analyse_in_memory
+
+MAX_WORKERS = 2
 
 
 def cpu_seconds() -> float:
@@ -30,12 +31,14 @@ def cpu_seconds() -> float:
     return t.user + t.system + t.children_user + t.children_system
 
 
-def timed_analysis(target: Path, sources: list[SourceFile], workers: int) -> tuple[ComplexityData, float, float]:
-    """(data, wall seconds, CPU seconds). The CPU figure shows when other load, not the pool, limits the gain."""
+def timed_analysis(target: Path, workers: int) -> tuple[ComplexityData, float, float]:
+    """(data, wall seconds, CPU seconds) of the static analysis with ``workers`` processes and no cache, as the
+    complexity collector draws on it. The CPU figure shows when other load, not the pool, limits the gain."""
     start, cpu_start = time.perf_counter(), cpu_seconds()
-    data, warnings = analyse_sources(target, sources, workers=workers)
+    records, summary = analyse_in_memory(target, jobs=workers)
+    data, warnings = complexity_data(records)
     elapsed, cpu = time.perf_counter() - start, cpu_seconds() - cpu_start
-    for warning in warnings:
+    for warning in [*summary.warnings, *warnings]:
         print(f"  warning: {warning}")
     return data, elapsed, cpu
 
@@ -85,20 +88,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     target = args.path.resolve()
 
-    start = time.perf_counter()
-    selection = select_sources(target, list_files(target).paths)
-    sources = list(selection.sources)
-    print(f"selection: {time.perf_counter() - start:.2f} s, {len(sources)} source files "
-          f"({dict(Counter(s.tool for s in sources))}), unmeasured {selection.unmeasured}")  # fmt: skip
-
     print(f"load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
-    one, t_one, cpu_one = timed_analysis(target, sources, workers=1)
-    two, t_two, cpu_two = timed_analysis(target, sources, workers=MAX_WORKERS)
+    one, t_one, cpu_one = timed_analysis(target, workers=1)
+    two, t_two, cpu_two = timed_analysis(target, workers=MAX_WORKERS)
     errors = sum(1 for f in one.files if f.error)
     print(f"counted: {len(one.files)} files ({errors} with errors), {len(one.blocks)} blocks, "
           f"{sum(f.loc or 0 for f in one.files)} Python lines")  # fmt: skip
     for label, elapsed, cpu in [("1 process", t_one, cpu_one), (f"{MAX_WORKERS} processes", t_two, cpu_two)]:
-        print(f"{label:>12}: {elapsed:6.2f} s wall  {cpu:6.2f} s CPU  {len(sources) / elapsed:7.1f} files/s")
+        print(f"{label:>12}: {elapsed:6.2f} s wall  {cpu:6.2f} s CPU  {len(one.files) / elapsed:7.1f} files/s")
     print(f"ratio one/two: {t_one / t_two:.2f}   same data: {one == two}")
     if args.check:
         check_against_cli(target, one, args.check)

@@ -147,7 +147,7 @@ def test_no_tests_flag_runs_nothing_from_the_target(make_repo, tmp_path: Path, c
 
 
 def test_without_the_bundled_sample_a_target_is_required(monkeypatch, tmp_path: Path, capsys):
-    monkeypatch.setattr("assess.cli.sample_target", lambda: tmp_path / "not-installed")
+    monkeypatch.setattr("assess.cli_common.sample_target", lambda: tmp_path / "not-installed")
     assert main(["run"]) == EXIT_USAGE
     assert "give a TARGET folder" in capsys.readouterr().err
 

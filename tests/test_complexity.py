@@ -14,16 +14,10 @@ from radon.metrics import h_visit, mi_visit
 from radon.raw import analyze
 
 from assess.collectors import COLLECTORS, CollectContext
-from assess.collectors.complexity import (
-    MAX_FILE_BYTES,
-    SourceFile,
-    analyse_python,
-    analyse_with_lizard,
-    collect_complexity,
-    complexity_data,
-)
+from assess.collectors.complexity import collect_complexity, complexity_data
 from assess.model import Block, FileMetrics, RunParameters, Status
 from assess.model.io import read_evidence, write_model
+from assess.static.complexity import MAX_FILE_BYTES, SourceFile, analyse_python, analyse_with_lizard
 from assess.static.run import analyse_in_memory
 from assess.static.worker import Analyser
 

@@ -18,15 +18,6 @@ from pathlib import Path
 from typing import Any
 
 from assess._files import open_beneath
-from assess.collectors.complexity import (
-    MAX_FILE_BYTES as COMPLEXITY_MAX_BYTES,
-)
-from assess.collectors.complexity import (
-    SourceFile,
-    analyse_python,
-    analyse_with_lizard,
-    tool_for,
-)
 from assess.collectors.roles import HEAD_BYTES, Classified, classify, count_sloc
 from assess.collectors.testcases import find_python_tests
 from assess.model import FileEntry, FileMetrics, Role, ScannedFile, Site, SkippedFile
@@ -36,6 +27,15 @@ from assess.patterns.configs import ConfigFile, config_format
 from assess.patterns.pyast import PythonFile
 from assess.patterns.scripts import SCRIPT_LANGUAGES, ScriptFile
 from assess.patterns.security_bandit import bandit_sites
+from assess.static.complexity import (
+    MAX_FILE_BYTES as COMPLEXITY_MAX_BYTES,
+)
+from assess.static.complexity import (
+    SourceFile,
+    analyse_python,
+    analyse_with_lizard,
+    tool_for,
+)
 from assess.static.record import FileAnalysis
 
 LinkCheck = Callable[[os.stat_result], bool]
