@@ -10,6 +10,7 @@ from pathlib import Path
 
 from assess.collectors import CollectContext, register_collector
 from assess.collectors.roles import CODE_LANGUAGES
+from assess.collectors.testresources import classify_across_files
 from assess.model import FileEntry, InventoryData, InventoryEvidence, Ratios, Role, SkippedFile, Status
 from assess.static.record import FileAnalysis
 from assess.static.run import StaticAnalysis, StaticSummary, analyse_in_memory, shared_analysis
@@ -39,10 +40,11 @@ def inventory_data(records: Iterable[FileAnalysis], summary: StaticSummary) -> I
     """The inventory from the static analysis' records (in any order)."""
     ordered = sorted(records, key=lambda r: r.path)
     entries = tuple(r.entry for r in ordered)
+    resources = {r.path: r.test_resources for r in ordered if r.test_resources is not None}
     return InventoryData(
         listing="git" if summary.listing == "git" else "walk",
         files=entries,
-        tests=tuple(t for r in ordered for t in r.tests),
+        tests=tuple(classify_across_files([t for r in ordered for t in r.tests], resources)),
         unparsed_test_files=tuple(r.path for r in ordered if r.tests_unparsed),
         ratios=ratios(entries),
         skipped_paths=(*summary.listing_skipped, *summary.unreadable),

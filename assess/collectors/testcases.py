@@ -14,6 +14,7 @@ import math
 from collections.abc import Iterator
 from pathlib import PurePosixPath
 
+from assess.collectors.testresources import case_resources, imported_helpers, resources_of
 from assess.model import TestCase, TestKind
 
 MARKER_KINDS: dict[str, TestKind] = {
@@ -146,6 +147,8 @@ class _Finder:
         self.module_marks = _markers(_module_marks(tree))
         self.local_testcases: set[str] = set()
         self.tree = tree
+        self.resources = resources_of(tree)
+        self.bases: tuple[str, ...] = ()
 
     def run(self) -> Iterator[TestCase]:
         for stmt in self.tree.body:
@@ -168,11 +171,13 @@ class _Finder:
         marks = outer_marks + _markers(cls.decorator_list)
         style = "unittest" if unittest_style else "pytest-method"
         qual = f"{prefix}{cls.name}::"
+        outer_bases, self.bases = self.bases, (cls.name, *self.resources.bases.get(cls.name, ()))
         for stmt in cls.body:
             if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef) and stmt.name.startswith("test"):
                 yield self._case(stmt, qual, style, marks)
             elif isinstance(stmt, ast.ClassDef) and not unittest_style:
                 yield from self._class(stmt, qual, marks)
+        self.bases = outer_bases
 
     def _case(
         self,
@@ -188,6 +193,8 @@ class _Finder:
         names = [n for n, _ in marks if n != "parametrize"]
         args = {a.arg for a in fn.args.args + fn.args.kwonlyargs}
         kind, reason = _kind(self.rel, fn.name, names, args)
+        if kind is TestKind.UNIT and reason == "default":
+            kind, reason = self._resource_kind(fn, kind, reason)
         return TestCase(
             path=self.rel,
             name=f"{qual}{fn.name}",
@@ -198,7 +205,23 @@ class _Finder:
             markers=tuple(dict.fromkeys(names)),
             parametrized=bool(params),
             expanded=expanded,
+            bases=self.bases,
+            fixtures=tuple(sorted(args - {"self", "cls"})),
+            helpers=imported_helpers(fn, self.tree),
         )
+
+    def _resource_kind(self, fn: ast.FunctionDef | ast.AsyncFunctionDef, kind: TestKind,
+                       reason: str) -> tuple[TestKind, str]:  # fmt: skip
+        """The kind a real resource used by the test itself, its class or its module gives it; else as given."""
+        own = case_resources(fn, self.tree) or list(self.resources.module)
+        if own:
+            return own[0].kind, f"uses {own[0].what} ({own[0].call}, line {own[0].line})"
+        if self.bases and self.bases[0] in self.resources.classes:
+            return TestKind.INTEGRATION, f"its class {self.bases[0]} uses a real resource"
+        used = sorted(set(a.arg for a in fn.args.args) & set(self.resources.fixtures))
+        if used:
+            return TestKind.INTEGRATION, f"its fixture {used[0]} uses a real resource"
+        return kind, reason
 
 
 def find_python_tests(rel: str, source: str, tree: ast.Module | None = None) -> list[TestCase]:

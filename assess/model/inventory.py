@@ -5,6 +5,8 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Literal
 
+from pydantic import Field
+
 from assess.model.base import Model
 from assess.model.evidence import Evidence, register_evidence
 
@@ -76,6 +78,43 @@ class TestCase(Model):
     parametrized: bool = False
     expanded: int | None = 1
     """Cases after parametrize expansion; None when it cannot be known statically."""
+    bases: tuple[str, ...] = ()
+    """The test's class's base classes (last name), to follow to a base that uses a real resource."""
+    fixtures: tuple[str, ...] = ()
+    """The pytest fixtures the test asks for by argument name."""
+    helpers: tuple[str, ...] = ()
+    """The imported functions the test calls (dotted: ``tests.utils.run_server``)."""
+
+
+class TestResource(Model):
+    """A real resource test code uses: a Redis or database server, a server it starts, a process, containers."""
+
+    __test__ = False
+
+    what: str
+    """``a real Redis``, ``a real database``, ``a real server``, ``a real process``, ``containers``, ``a browser``."""
+    kind: TestKind
+    """The kind it makes a test that uses it."""
+    call: str
+    line: int
+
+
+class TestResources(Model):
+    """What real resources a test or test-support module's code uses (:mod:`assess.collectors.testresources`)."""
+
+    __test__ = False
+
+    module: tuple[TestResource, ...] = ()
+    """Used at module level (a client made at import): every test of the module uses it."""
+    all: tuple[TestResource, ...] = ()
+    classes: tuple[str, ...] = ()
+    """Classes of the module whose code uses a resource (a base test case that connects to Redis in setUp)."""
+    fixtures: tuple[str, ...] = ()
+    """Fixtures of the module that use a resource."""
+    functions: tuple[str, ...] = ()
+    """Module-level functions of the module that use a resource (fixtures and helpers)."""
+    bases: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+    """Each class of the module -> its base classes (last name)."""
 
 
 class Ratios(Model):

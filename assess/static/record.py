@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from assess.model import Block, FileEntry, FileMetrics, Model, SkippedFile, TestCase
+from assess.model.inventory import TestResources
 from assess.model.patterns import PatternsData
 
 
@@ -21,6 +22,9 @@ class FileAnalysis(Model):
     tests: tuple[TestCase, ...] = ()
     tests_unparsed: bool = False
     """A Python test file whose syntax does not parse: its tests are not counted."""
+    test_resources: TestResources | None = None
+    """The real resources a Python test or test-support file's code uses (a test that reaches one through another
+    file's class or fixture is an integration test: the inventory resolves them)."""
     metrics: FileMetrics | None = None
     blocks: tuple[Block, ...] = ()
     complexity_skip: SkippedFile | None = None
@@ -33,7 +37,7 @@ class FileAnalysis(Model):
 
 GROUPS: tuple[tuple[str, ...], ...] = (
     ("path", "digest", "entry", "warnings"),
-    ("tests", "tests_unparsed"),
+    ("tests", "tests_unparsed", "test_resources"),
     ("metrics", "blocks", "complexity_skip"),
     ("scan", "patterns_skip"),
 )

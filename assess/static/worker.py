@@ -20,6 +20,7 @@ from typing import Any
 from assess._files import open_beneath
 from assess.collectors.roles import HEAD_BYTES, Classified, classify, count_sloc
 from assess.collectors.testcases import find_python_tests
+from assess.collectors.testresources import resources_of
 from assess.model import FileEntry, FileMetrics, Role, ScannedFile, Site, SkippedFile
 from assess.model.patterns import PatternsData
 from assess.patterns import load_extractors
@@ -143,6 +144,10 @@ class Analyser:
                     record["tests"] = tuple(find_python_tests(rel, text, parsed))
                 except PARSE_ERRORS:
                     record["tests_unparsed"] = True
+        if cls.role in (Role.TEST, Role.TEST_SUPPORT) and tree is not None and (parsed := tree.get()) is not None:
+            with contextlib.suppress(*PARSE_ERRORS):
+                found = resources_of(parsed)
+                record["test_resources"] = found if found.all or found.bases else None
         record.update(self._complexity(rel, cls, size, text, tree))
         warnings: list[str] = []
         record.update(self._patterns(rel, cls, size, data, text, tree, warnings))
