@@ -386,7 +386,10 @@ analyse_in_memory(Path(sys.argv[1]), jobs=1, cache=Cache(Path(sys.argv[2])))
 def test_an_interrupted_analysis_leaves_only_valid_entries(tmp_path: Path, signal_number: int) -> None:
     root = _repo(tmp_path / "repo", 400)
     cache_dir = tmp_path / "cache"
-    proc = subprocess.Popen([sys.executable, "-c", INTERRUPTED, str(root), str(cache_dir)], stdout=subprocess.PIPE)
+    # A killed analysis cannot remove its temporary folder: keep it in tmp_path, not the machine's /tmp.
+    env = {**os.environ, "TMPDIR": str(tmp_path)}
+    proc = subprocess.Popen([sys.executable, "-c", INTERRUPTED, str(root), str(cache_dir)], stdout=subprocess.PIPE,
+                            env=env)  # fmt: skip
     assert proc.stdout is not None and proc.stdout.readline().strip() == b"start"
     deadline = time.monotonic() + 60
     while len(_entries(cache_dir)) < 20 and time.monotonic() < deadline:
