@@ -5,9 +5,12 @@ startup failure on the handler's first statement (the log call or ``pass`` that 
 ``catch`` line when the block is empty; a hierarchy on its base class; a raise on the ``raise``/``throw``.
 Decisions: narrow handlers (``except KeyError: pass``) are deliberate and never flagged as swallowed,
 nor are broad ones that ignore the error with a comment saying why (``pass  # best effort: ...``; lint
-pragmas such as ``# noqa`` are not explanations, and a handler that only logs is flagged regardless),
-but any handler type counts for a critical startup call; ``raise X from None`` is neither flagged nor
-praised; in JS, ``new AppError(msg, err)`` passes the error along and is not flagged.
+pragmas such as ``# noqa`` are not explanations) or around code whose shape shows it is deliberate (an
+optional import, a fallback path, an optional value with a default, best-effort cleanup); a handler that
+logs is flagged only when the log drops the error itself; any handler type counts for a critical startup
+call. Python raises without ``from`` are not flagged (implicit chaining keeps the original); ``raise X from
+None`` is neither flagged nor praised; in JS, ``new AppError(msg, err)`` passes the error along, a catch that
+reads its error elsewhere translates it, and ``catch {`` discards it on purpose: none is flagged.
 """
 
 from __future__ import annotations
@@ -19,12 +22,13 @@ import pytest
 
 from assess.collectors.patterns import scan
 from assess.model import Status
+from assess.model.findings import Finding
 from assess.model.patterns import PatternsEvidence
 from assess.probes import run_probes
 
 
-def findings(tmp_path: Path, files: dict[str, str], prefix: str = "errors.") -> set[tuple[str, str, int | None]]:
-    """Write ``files`` into a fresh repository, scan it, and return this family's (rule, path, line)."""
+def scanned(tmp_path: Path, files: dict[str, str], prefix: str = "errors.") -> list[Finding]:
+    """Write ``files`` into a fresh repository, scan it, and return this family's findings."""
     for rel, text in files.items():
         path = tmp_path / rel
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -33,7 +37,12 @@ def findings(tmp_path: Path, files: dict[str, str], prefix: str = "errors.") -> 
     mine = ("assess.patterns.errors", "assess.patterns.durability")
     assert not [w for w in warnings if w.startswith(mine)], warnings
     found = run_probes({"patterns": PatternsEvidence(status=Status.OK, data=data)})
-    return {(f.rule, f.path, f.line) for f in found if f.rule.startswith(prefix)}
+    return [f for f in found if f.rule.startswith(prefix)]
+
+
+def findings(tmp_path: Path, files: dict[str, str], prefix: str = "errors.") -> set[tuple[str, str, int | None]]:
+    """This family's (rule, path, line) for ``files``."""
+    return {(f.rule, f.path, f.line) for f in scanned(tmp_path, files, prefix)}
 
 
 def lines(found: set[tuple[str, str, int | None]]) -> set[tuple[str, int | None]]:
@@ -82,7 +91,7 @@ PYTHON_CASES = [
         {(SWALLOW, 5)},
     ),
     (
-        "only-logs",
+        "logs-the-error-records-the-failure",
         """
         import logging
         log = logging.getLogger(__name__)
@@ -93,10 +102,10 @@ PYTHON_CASES = [
                 log.warning("failed: %s", err)
                 print("failed")
         """,
-        {(SWALLOW, 6)},
+        set(),
     ),
     (
-        "self-logger",
+        "log-exception-carries-the-traceback",
         """
         class C:
             def f(self, x):
@@ -104,6 +113,171 @@ PYTHON_CASES = [
                     x()
                 except (Exception, KeyError):
                     self.logger.exception("failed")
+        """,
+        set(),
+    ),
+    (
+        "exc-info-carries-the-traceback",
+        """
+        import logging
+        def f(x):
+            try:
+                x()
+            except Exception:
+                logging.error("sync failed", exc_info=True)
+        """,
+        set(),
+    ),
+    (
+        "logs-a-fixed-message-without-the-error",
+        """
+        import logging
+        log = logging.getLogger(__name__)
+        def sync(batch):
+            try:
+                batch.upload()
+            except Exception as err:
+                log.error("upload failed")
+        """,
+        {(SWALLOW, 6)},
+    ),
+    (
+        "exc-info-false-drops-the-error",
+        """
+        import logging
+        def f(x):
+            try:
+                x()
+            except Exception:
+                logging.error("sync failed", exc_info=False)
+        """,
+        {(SWALLOW, 5)},
+    ),
+    (
+        "optional-import-is-deliberate",
+        """
+        try:
+            import ujson as json
+        except Exception:
+            json = None
+        def g():
+            try:
+                import orjson
+            except Exception:
+                pass
+        """,
+        set(),
+    ),
+    (
+        "fallback-chain-is-deliberate",
+        """
+        def load(key, cache, db):
+            try:
+                return cache.get(key)
+            except Exception:
+                pass
+            return db.fetch(key)
+        """,
+        set(),
+    ),
+    (
+        "return-then-nothing-is-no-fallback",
+        """
+        def load(key, cache):
+            try:
+                return cache.get(key)
+            except Exception:
+                pass
+            return None
+        """,
+        {(SWALLOW, 4)},
+    ),
+    (
+        "first-candidate-that-works-is-a-fallback",
+        """
+        def first_reachable(hosts, connect):
+            for host in hosts:
+                try:
+                    return connect(host)
+                except Exception:
+                    continue
+            raise LookupError("none reachable")
+        """,
+        set(),
+    ),
+    (
+        "optional-value-keeps-its-default",
+        """
+        def describe(conn):
+            version = "unknown"
+            try:
+                version = conn.execute("select version()").fetchone()[0]
+            except Exception:
+                pass
+            return version
+        """,
+        set(),
+    ),
+    (
+        "optional-entries-and-temporaries",
+        """
+        def probe(conn, checks):
+            found = {}
+            for name, sql in checks:
+                try:
+                    row = conn.execute(sql)
+                    found[name] = row.fetchone()
+                except Exception:
+                    pass
+            return found
+        """,
+        set(),
+    ),
+    (
+        "value-without-a-default-is-flagged",
+        """
+        def total(client):
+            try:
+                amount = client.fetch_total()
+            except Exception:
+                pass
+            return amount
+        """,
+        {(SWALLOW, 4)},
+    ),
+    (
+        "best-effort-cleanup-is-deliberate",
+        """
+        def finish(conn, tmp):
+            try:
+                conn.close()
+                tmp.unlink()
+            except Exception:
+                pass
+        """,
+        set(),
+    ),
+    (
+        "cleanup-method-is-deliberate",
+        """
+        class Pool:
+            def shutdown(self):
+                try:
+                    self.flush_pending()
+                except Exception:
+                    pass
+        """,
+        set(),
+    ),
+    (
+        "work-before-cleanup-is-flagged",
+        """
+        def save(conn, row):
+            try:
+                conn.insert(row)
+                conn.close()
+            except Exception:
+                pass
         """,
         {(SWALLOW, 5)},
     ),
@@ -347,7 +521,7 @@ PYTHON_CASES = [
         {(CHAINED, 5)},
     ),
     (
-        "raise-without-from",
+        "raise-without-from-keeps-implicit-context",
         """
         import json
         def f(x):
@@ -356,7 +530,7 @@ PYTHON_CASES = [
             except json.JSONDecodeError:
                 raise ValueError(f"corrupt payload {x!r}")
         """,
-        {(NO_CAUSE, 6)},
+        set(),
     ),
     (
         "raise-from-none-is-deliberate",
@@ -423,7 +597,7 @@ JS_CASES = [
         {(SWALLOW, 4)},
     ),
     (
-        "catch-only-logs",
+        "catch-logs-the-error",
         "src/a.ts",
         """
         async function f(x: () => Promise<void>): Promise<void> {
@@ -435,7 +609,103 @@ JS_CASES = [
           }
         }
         """,
+        set(),
+    ),
+    (
+        "catch-logs-a-fixed-message",
+        "src/a.ts",
+        """
+        async function handle(msg: Message): Promise<void> {
+          try {
+            await worker.run(msg);
+          } catch (err) {
+            console.error("Error handling message");
+          }
+        }
+        """,
         {(SWALLOW, 4)},
+    ),
+    (
+        "catch-in-loop-with-return-is-a-fallback",
+        "src/a.js",
+        """
+        function firstExisting(paths) {
+          for (const p of paths) {
+            try {
+              return fs.readFileSync(p);
+            } catch (e) {}
+          }
+          return null;
+        }
+        """,
+        set(),
+    ),
+    (
+        "catch-keeps-an-optional-value",
+        "src/a.js",
+        """
+        function start(date) {
+          let startAt = undefined;
+          try {
+            startAt = date.toISOString();
+          } catch (_) {}
+          return schedule(startAt);
+        }
+        """,
+        set(),
+    ),
+    (
+        "catch-around-cleanup",
+        "src/a.js",
+        """
+        function drop(sockets) {
+          for (const socket of sockets) {
+            try {
+              socket.emit("refresh");
+              socket.disconnect();
+            } catch (e) {}
+          }
+        }
+        """,
+        set(),
+    ),
+    (
+        "catch-around-optional-require",
+        "src/a.js",
+        """
+        let native = null;
+        try {
+          native = require("native-addon");
+        } catch (e) {}
+        """,
+        set(),
+    ),
+    (
+        "promise-catch-on-a-promise-used-again-is-no-swallow",
+        "src/a.ts",
+        """
+        async function next(client: Client, ms: number): Promise<string | null> {
+          const read = client.blockingRead(ms);
+          read.catch((): null => null);
+          return Promise.race([read, timeout(ms)]);
+        }
+        function flush(queue) {
+          // the queue retries on its own; a failed flush is reported by its 'error' event
+          queue.flush().catch(() => {});
+        }
+        """,
+        set(),
+    ),
+    (
+        "promise-catch-empty-handler",
+        "src/a.js",
+        """
+        function save(repo, row) {
+          repo.insert(row).catch(() => {});
+          client.quit().catch(() => {});
+        }
+        """,
+        {(SWALLOW, 2)},
     ),
     (
         "optional-binding-empty",
@@ -578,7 +848,7 @@ JS_CASES = [
         {(CHAINED, 5)},
     ),
     (
-        "throw-without-cause",
+        "throw-keeping-only-the-message",
         "src/a.ts",
         """
         function f(x: () => void): void {
@@ -590,6 +860,49 @@ JS_CASES = [
         }
         """,
         {(NO_CAUSE, 5)},
+    ),
+    (
+        "throw-dropping-the-error",
+        "src/a.js",
+        """
+        function f(x) {
+          try {
+            return x();
+          } catch (err) {
+            throw new Error("failed");
+          }
+        }
+        """,
+        {(NO_CAUSE, 5)},
+    ),
+    (
+        "throw-after-reading-the-error-is-a-translation",
+        "src/a.js",
+        """
+        function read(p) {
+          try {
+            return fs.readFileSync(p);
+          } catch (err) {
+            if (err.code === "ENOENT") throw new NotFound(`no file ${p}`);
+            throw err;
+          }
+        }
+        """,
+        set(),
+    ),
+    (
+        "throw-in-unbound-catch-discards-on-purpose",
+        "src/a.js",
+        """
+        function parse(text) {
+          try {
+            return JSON.parse(text);
+          } catch {
+            throw new ConfigError("config is not JSON");
+          }
+        }
+        """,
+        set(),
     ),
     (
         "throw-passing-error-along",
@@ -625,6 +938,178 @@ JS_CASES = [
 @pytest.mark.parametrize("path,code,expected", [c[1:] for c in JS_CASES], ids=[c[0] for c in JS_CASES])
 def test_javascript(tmp_path: Path, path: str, code: str, expected: set[tuple[str, int]]):
     assert lines(findings(tmp_path, {path: code})) == expected
+
+
+def test_throw_keeping_the_message_is_to_review(tmp_path: Path):
+    code = """
+    function f(x) {
+      try { return x(); } catch (err) { throw new Error(`failed: ${err.message}`); }
+    }
+    function g(x) {
+      try { return x(); } catch (err) { throw new Error("failed"); }
+    }
+    """
+    got = {(f.line, f.confidence) for f in scanned(tmp_path, {"src/a.js": code}) if f.rule == NO_CAUSE}
+    assert got == {(2, "possible"), (5, "confirmed")}
+
+
+UNCAUGHT = "errors.uncaught-exception-continues"
+NO_HANDLER = "errors.catch-without-handler"
+SOCKET = "errors.socket-without-error-listener"
+
+NODE_CASES = [
+    (
+        "uncaught-exception-handler-only-logs",
+        """
+        const onError = (err) => {
+          console.error(err);
+          Server.errorLog(err);
+        };
+        process.addListener("unhandledRejection", onError);
+        process.addListener("uncaughtException", onError);
+        """,
+        {(UNCAUGHT, 6, "confirmed")},
+    ),
+    (
+        "unhandled-rejection-handler-only-logs",
+        """
+        process.on("unhandledRejection", (reason) => {
+          logger.error({ reason }, "unhandled rejection");
+        });
+        """,
+        {(UNCAUGHT, 1, "likely")},
+    ),
+    (
+        "uncaught-exception-handler-exits",
+        """
+        process.on("uncaughtException", (err) => {
+          logger.fatal({ err }, "crashing");
+          process.exit(1);
+        });
+        process.on("unhandledRejection", async (reason) => {
+          await flushLogs();
+          throw reason;
+        });
+        """,
+        set(),
+    ),
+    (
+        "uncaught-exception-handler-calls-unseen-code",
+        """
+        import { cleanup } from "./lifecycle";
+        process.on("uncaughtException", (err) => {
+          cleanup(err);
+        });
+        """,
+        {(UNCAUGHT, 2, "possible")},
+    ),
+    (
+        "temporary-rejection-guard-is-removed",
+        """
+        async function close(db) {
+          const guard = () => { db.rejected = true; };
+          process.addListener("unhandledRejection", guard);
+          await db.close();
+          process.removeListener("unhandledRejection", guard);
+        }
+        """,
+        set(),
+    ),
+    (
+        "catch-without-handler-in-timer",
+        """
+        setInterval(function () {
+          links.removeExpired().catch();
+        }, 30000);
+        async function run() {
+          await links.removeExpired().catch();
+          return links.removeExpired().catch(handle);
+        }
+        """,
+        {(NO_HANDLER, 2, "confirmed")},
+    ),
+    (
+        "catch-without-handler-with-process-handler",
+        """
+        process.on("unhandledRejection", (reason) => { console.error(reason); });
+        setInterval(() => { links.removeExpired().catch(); }, 30000);
+        """,
+        {(UNCAUGHT, 1, "likely")},
+    ),
+    (
+        "accepted-socket-without-error-listener",
+        """
+        const net = require("net");
+        exports.start = function (port, onLine) {
+          const server = net.createServer(function (stream) {
+            stream.setEncoding("ascii");
+            stream.on("data", (data) => onLine(data, new Peer(stream)));
+          });
+          server.listen(port);
+        };
+        function Peer(stream) { this.address = stream.remoteAddress; }
+        """,
+        {(SOCKET, 3, "confirmed")},
+    ),
+    (
+        "accepted-socket-with-error-listener",
+        """
+        const net = require("net");
+        const server = net.createServer((socket) => {
+          socket.on("data", handle);
+          socket.on("error", (err) => { log.warn(err); socket.destroy(); });
+        });
+        """,
+        set(),
+    ),
+    (
+        "accepted-socket-handed-to-unseen-code",
+        """
+        const net = require("net");
+        const { attach } = require("./session");
+        const server = net.createServer((socket) => {
+          attach(socket);
+        });
+        """,
+        {(SOCKET, 3, "possible")},
+    ),
+    (
+        "client-sockets",
+        """
+        const net = require("net");
+        const tls = require("tls");
+        function probe(host) {
+          const client = net.connect(80, host);
+          client.on("data", (d) => console.log(d));
+        }
+        function secure(options) {
+          const socket = tls.connect(options);
+          socket.once("error", (err) => reject(err));
+        }
+        function chained(host) {
+          net.createConnection(80, host).on("connect", ok).on("error", fail);
+        }
+        """,
+        {(SOCKET, 4, "confirmed")},
+    ),
+    (
+        "datagram-sockets",
+        """
+        const dgram = require("dgram");
+        const listener = dgram.createSocket("udp4", onMessage);
+        listener.bind(8125);
+        const sender = dgram.createSocket("udp4");
+        function forward(msg, host) { sender.send(msg, 0, msg.length, 8125, host); }
+        """,
+        {(SOCKET, 4, "confirmed")},
+    ),
+]
+
+
+@pytest.mark.parametrize("code,expected", [c[1:] for c in NODE_CASES], ids=[c[0] for c in NODE_CASES])
+def test_node(tmp_path: Path, code: str, expected: set[tuple[str, int, str]]):
+    got = scanned(tmp_path, {"src/server.js": code})
+    assert {(f.rule, f.line, f.confidence) for f in got if f.rule in (UNCAUGHT, NO_HANDLER, SOCKET)} == expected
 
 
 def test_hierarchy_across_files(tmp_path: Path):

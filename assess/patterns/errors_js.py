@@ -1,6 +1,7 @@
-"""Error handling in JavaScript/TypeScript: catch blocks that swallow, critical startup whose failure
-is swallowed, ``class XError extends Error`` hierarchies, and errors thrown in a catch with or without
-``{ cause }``. Site types live in :mod:`assess.patterns.errors`.
+"""Error handling in JavaScript/TypeScript: catch blocks (and ``.catch(() => {})``) that swallow, critical
+startup whose failure is swallowed, ``class XError extends Error`` hierarchies, and errors thrown in a catch with
+or without ``{ cause }``. Site types live in :mod:`assess.patterns.errors`; process-level handlers, promise
+chains and sockets in :mod:`assess.patterns.errors_node`.
 """
 
 from __future__ import annotations
@@ -13,7 +14,15 @@ import tree_sitter
 
 from assess.model.patterns import Site
 from assess.patterns import register_extractor
-from assess.patterns.errors import ExceptionClassSite, RaiseSite, SwallowSite, explanatory
+from assess.patterns.errors import (
+    CLEANUP_CALL,
+    CLEANUP_FUNCTION,
+    ExceptionClassSite,
+    RaiseSite,
+    SwallowSite,
+    explanatory,
+    worst_level,
+)
 from assess.patterns.scripts import ScriptFile
 
 FUNCTIONS = {
@@ -106,6 +115,102 @@ def _critical_call(f: ScriptFile, try_node: tree_sitter.Node) -> str | None:
     return None
 
 
+def identifiers(f: ScriptFile, node: tree_sitter.Node) -> set[str]:
+    """The names ``node`` reads (identifiers and shorthand properties), nested functions included."""
+    return {f.node_text(n) for n in walk(node) if n.type in {"identifier", "shorthand_property_identifier"}}
+
+
+def _log_level(f: ScriptFile, statements: list[tree_sitter.Node]) -> str | None:
+    methods = []
+    for stmt in statements:
+        if _is_log_statement(f, stmt):
+            expr = stmt.named_children[0]
+            call = expr.named_children[0] if expr.type == "await_expression" else expr
+            methods.append(callee(f, call)[1])
+    return worst_level(methods)
+
+
+PARSES = re.compile(r"^(JSON\.parse|parse\w*|\w+\.parse\w*|decode\w*|atob|new URL|URL|Number|BigInt)$")
+
+
+VALIDATES = re.compile(r"^(check|validate|verify|parse|is|assert)[A-Z_]|^(check|validate|verify|parse)$")
+
+
+def _parses(f: ScriptFile, try_node: tree_sitter.Node | None) -> bool:
+    """Whether the ``try`` block only checks input: every call it makes parses or converts a value
+    (``JSON.parse(text)``), or it is all a validating function does (``checkTimezone``)."""
+    if try_node is None:
+        return False
+    function = (f.enclosing_function(try_node) or "").rsplit(".", 1)[-1]
+    if VALIDATES.match(function):
+        return True
+    body = try_node.child_by_field_name("body")
+    calls = [n for n in own_nodes(body) if n.type in {"call_expression", "new_expression"}] if body is not None else []
+    names = [f"new {f.node_text(c)}" if n.type == "new_expression" and (c := n.child_by_field_name("constructor"))
+             else f.node_text(n.child_by_field_name("function") or n) for n in calls]  # fmt: skip
+    return bool(names) and all(PARSES.match(name) for name in names)
+
+
+def _logs_error(f: ScriptFile, statements: list[tree_sitter.Node], param: str | None) -> bool:
+    """Whether a log statement of the catch carries the caught error (its binding appears in the call)."""
+    return param is not None and any(param in identifiers(f, s) for s in statements if _is_log_statement(f, s))
+
+
+def _bare_calls(f: ScriptFile, body: tree_sitter.Node) -> list[str]:
+    """Names of the calls made as statements of their own (``x.close()``, ``await x.close()``) in ``body``."""
+    names = []
+    for node in own_nodes(body):
+        expr = node.named_children[0] if node.type == "expression_statement" and node.named_children else None
+        if expr is not None and expr.type == "await_expression" and expr.named_children:
+            expr = expr.named_children[0]
+        if expr is not None and expr.type == "call_expression":
+            names.append(callee(f, expr)[1])
+    return names
+
+
+def _in_loop(node: tree_sitter.Node) -> bool:
+    parent = node.parent
+    while parent is not None and parent.type not in FUNCTIONS:
+        if parent.type in {"for_statement", "for_in_statement", "while_statement", "do_statement"}:
+            return True
+        parent = parent.parent
+    return False
+
+
+def _alternative(f: ScriptFile, try_node: tree_sitter.Node) -> bool:
+    """Whether code after the ``try`` does something when its ``return`` fails (not ``return;``/``return null``)."""
+    after = []
+    sibling = try_node.next_named_sibling
+    while sibling is not None:
+        if sibling.type != "comment":
+            after.append(sibling)
+        sibling = sibling.next_named_sibling
+    return bool(after) and not (len(after) == 1 and re.fullmatch(
+        r"return\s*(null|undefined|void 0)?\s*;?", f.node_text(after[0])) is not None)  # fmt: skip
+
+
+def _deliberate(f: ScriptFile, try_node: tree_sitter.Node) -> str | None:
+    """Why ignoring an error of the ``try`` block looks deliberate, from the block's shape; None if nothing does."""
+    body = try_node.child_by_field_name("body")
+    if body is None:
+        return None
+    inside = list(own_nodes(body))
+    if any(n.type == "call_expression" and callee(f, n)[1] in {"require", "import"} for n in inside):
+        return "an optional import"
+    if CLEANUP_FUNCTION.search((f.enclosing_function(try_node) or "").rsplit(".", 1)[-1]):
+        return "best-effort cleanup"
+    if any(n.type in {"return_statement", "break_statement"} for n in inside) and (
+        _in_loop(try_node) or _alternative(f, try_node)
+    ):
+        return "a fallback"
+    calls = _bare_calls(f, body)
+    if not calls and not any(n.type == "return_statement" for n in inside):
+        return "an optional value"
+    if calls and all(CLEANUP_CALL.match(name) for name in calls):
+        return "best-effort cleanup"
+    return None
+
+
 def _swallows(f: ScriptFile) -> Iterator[SwallowSite]:
     for node in walk(f.tree.root_node):
         if node.type != "catch_clause":
@@ -114,16 +219,21 @@ def _swallows(f: ScriptFile) -> Iterator[SwallowSite]:
         action = _swallow_action(f, block) if block is not None else None
         if block is None or action is None:
             continue
-        param = node.child_by_field_name("parameter")
+        param_node = node.child_by_field_name("parameter")
+        param = f.node_text(param_node) if param_node is not None and param_node.type == "identifier" else None
         statements = [s for s in block.named_children if s.type != "comment"]
         drop = statements[0] if statements else node
-        critical = _critical_call(f, node.parent) if node.parent is not None else None
+        try_node = node.parent
+        critical = _critical_call(f, try_node) if try_node is not None else None
         line, end = f.span(node)
         yield SwallowSite(
             path=f.path, line=line, end_line=end, language=f.language, snippet=f.snippet(node),
-            function=f.enclosing_function(node), caught=f.node_text(param) if param else "any", broad=True,
+            function=f.enclosing_function(node), caught=f.node_text(param_node) if param_node else "any", broad=True,
             action=action, drop_line=f.span(drop)[0], critical_call=critical,
             explained=any(c.type == "comment" and explanatory(f.node_text(c)) for c in block.named_children),
+            logs_error=action == "log" and _logs_error(f, statements, param),
+            log_level=_log_level(f, statements) if action == "log" else None,
+            deliberate=None if action == "log" or try_node is None else _deliberate(f, try_node),
         )  # fmt: skip
 
 
@@ -167,6 +277,22 @@ def _cause(f: ScriptFile, new: tree_sitter.Node, param: str | None) -> Literal["
     return "missing"
 
 
+Original = Literal["dropped", "message", "unbound"]
+
+
+def _original(f: ScriptFile, catch: tree_sitter.Node, throw: tree_sitter.Node, param: str | None) -> Original | None:
+    """What of the caught error reaches the new one (see :attr:`RaiseSite.original`); None when the catch reads
+    the error elsewhere (logs it, tests its code: a deliberate translation)."""
+    if param is None:
+        return "unbound"
+    if param in identifiers(f, throw):
+        return "message"
+    body = catch.child_by_field_name("body")
+    reads = [n for n in walk(body) if n.type == "identifier" and f.node_text(n) == param] if body is not None else []
+    elsewhere = any(not throw.start_byte <= n.start_byte < throw.end_byte for n in reads)
+    return None if elsewhere else "dropped"
+
+
 def _throws(f: ScriptFile) -> Iterator[RaiseSite]:
     for node in walk(f.tree.root_node):
         if node.type != "throw_statement" or not node.named_children:
@@ -178,14 +304,15 @@ def _throws(f: ScriptFile) -> Iterator[RaiseSite]:
         param_node = catch.child_by_field_name("parameter")
         param = f.node_text(param_node) if param_node is not None and param_node.type == "identifier" else None
         cause = _cause(f, new, param)
-        if cause is None or (cause == "missing" and param is None):
+        original = _original(f, catch, node, param) if cause == "missing" else None
+        if cause is None or (cause == "missing" and original is None):
             continue
         ctor = new.child_by_field_name("constructor")
         line, end = f.span(node)
         yield RaiseSite(
             path=f.path, line=line, end_line=end, language=f.language, snippet=f.snippet(node),
             function=f.enclosing_function(node), exception=f.node_text(ctor) if ctor else "Error", cause=cause,
-            handler_line=f.span(catch)[0],
+            handler_line=f.span(catch)[0], original=original, parses=_parses(f, catch.parent),
         )  # fmt: skip
 
 

@@ -1,4 +1,6 @@
-"""Error-handling probes: swallowed exceptions, swallowed startup failures, error hierarchies, causes."""
+"""Error-handling probes: swallowed exceptions, swallowed startup failures, error hierarchies, causes, and the
+Node.js ways to crash: process-level handlers that carry on, ``.catch()`` without a handler, sockets without an
+``'error'`` listener."""
 
 from __future__ import annotations
 
@@ -6,11 +8,15 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 
 from assess.model import Role
+from assess.model.findings import Confidence
 from assess.model.patterns import PatternsData
-from assess.patterns.errors import ExceptionClassSite, RaiseSite, SwallowSite
+from assess.patterns.errors import PROBLEM_LEVELS, ExceptionClassSite, RaiseSite, SwallowSite
+from assess.patterns.errors_node import CatchWithoutHandlerSite, ProcessHandlerSite, SocketSite
 from assess.probes import Hit, ProbeInput, register_probe
 
 ACTIONS = {"pass": "passes", "continue": "continues", "log": "only logs", "empty": "is empty"}
+LOST = "the failure is lost and the caller believes the work succeeded"
+UNEXPLAINED = "the log says that something failed but not what: the error itself is dropped"
 
 
 def _source(data: PatternsData, path: str) -> bool:
@@ -19,20 +25,31 @@ def _source(data: PatternsData, path: str) -> bool:
 
 @register_probe("errors.swallowed-exception", "errors.critical-init-swallowed")
 def swallowed(given: ProbeInput) -> Iterator[Hit]:
-    """Broad handlers that pass or only log; any handler that swallows a critical startup failure.
+    """Broad handlers that drop the error; any handler that swallows a critical startup failure.
 
-    A handler that ignores the error with a comment saying why (``except Exception:  # best effort``)
-    is deliberate, like a narrow ``except KeyError: pass``; one that only logs is still flagged.
+    A broad handler that ignores the error is flagged unless a comment says why (``except Exception:  # best
+    effort``) or the guarded code shows it is deliberate (an optional import, a fallback, an optional value,
+    best-effort cleanup). One that logs is flagged only when it logs a failure (error or warning level) and drops
+    the error itself: logging the error and carrying on records the failure, whether carrying on is right is the
+    design's call, and a note at info or debug level says the author expects the failure.
     """
     for site in given.patterns.of(SwallowSite):
         if not _source(given.patterns, site.path):
             continue
-        details = {"caught": site.caught, "action": ACTIONS[site.action], "call": site.critical_call or ""}
+        details = {"caught": site.caught, "action": ACTIONS[site.action], "call": site.critical_call or "",
+                   "lost": UNEXPLAINED if site.action == "log" else LOST}  # fmt: skip
         if site.critical_call:
             yield Hit("errors.critical-init-swallowed", site=site, line=site.drop_line, end_line=site.drop_line,
                       details=details)  # fmt: skip
-        elif site.broad and not (site.explained and site.action != "log"):
+        elif site.broad and _drops(site):
             yield Hit("errors.swallowed-exception", site=site, details=details)
+
+
+def _drops(site: SwallowSite) -> bool:
+    """Whether a broad handler loses the error: ignores it with no sign that this is deliberate, or logs without it."""
+    if site.action == "log":
+        return not site.logs_error and site.log_level in PROBLEM_LEVELS
+    return not site.explained and site.deliberate is None
 
 
 def _family(language: str) -> str:
@@ -83,13 +100,112 @@ def error_hierarchy(given: ProbeInput) -> Iterator[Hit]:
         yield from _hierarchies(sites)
 
 
+LOST_CAUSE = {"dropped": "neither its message nor its stack reaches the new error",
+              "message": "only its message reaches the new error: its stack and type are lost"}  # fmt: skip
+
+
 @register_probe("errors.reraise-without-cause", "errors.exception-chaining")
 def exception_causes(given: ProbeInput) -> Iterator[Hit]:
+    """Chained causes (good); a JS/TS error thrown in a catch without the caught one.
+
+    Python needs no ``from`` for the original to survive (``__context__``), so only JS/TS is judged. A catch that
+    reads its error elsewhere (logs it, tests its code) translates it on purpose, and one that takes no binding
+    discards it on purpose: neither is flagged. Carrying only the message is to review: whether the lost stack
+    matters depends on where the error came from.
+    """
     for site in given.patterns.of(RaiseSite):
         if not _source(given.patterns, site.path):
             continue
-        details = {"exception": site.exception, "handler_line": site.handler_line or ""}
+        details = {"exception": site.exception, "handler_line": site.handler_line or "",
+                   "lost": LOST_CAUSE.get(site.original or "", "")}  # fmt: skip
         if site.cause == "chained":
             yield Hit("errors.exception-chaining", site=site, details=details)
-        elif site.cause == "missing":
-            yield Hit("errors.reraise-without-cause", site=site, details=details)
+        elif site.cause == "missing" and site.original in LOST_CAUSE:
+            confidence, reason = _doubt(site)
+            yield Hit("errors.reraise-without-cause", site=site, details=details, confidence=confidence,
+                      confidence_reason=reason)  # fmt: skip
+
+
+def _doubt(site: RaiseSite) -> tuple[Confidence | None, str | None]:
+    """How sure a lost cause matters: confirmed when nothing of it survives and the guarded code does more than
+    check input; to review otherwise."""
+    if site.original == "message":
+        return "possible", ("The new error keeps the caught error's message; whether its stack would help diagnose "
+                            "the failure depends on where it came from, which the code does not show.")
+    if site.parses:
+        return "possible", ("The guarded code only checks input: the lost error says how the input is malformed, "
+                            "which a message about invalid input may not need.")
+    return None, None
+
+
+def _continuing_handler(given: ProbeInput, event: str) -> ProcessHandlerSite | None:
+    """A process-level handler for ``event`` in production code that does not exit, if any."""
+    return next((s for s in given.patterns.of(ProcessHandlerSite)
+                 if s.event == event and s.outcome != "exits" and given.production(s.path)), None)  # fmt: skip
+
+
+@register_probe("errors.uncaught-exception-continues")
+def process_handlers(given: ProbeInput) -> Iterator[Hit]:
+    """``process.on('uncaughtException' | 'unhandledRejection')`` handlers that report the error and return.
+
+    Carrying on after an uncaught exception is unsafe (Node's documentation says so); after an unhandled rejection
+    the failed work has unwound, so carrying on is to review. A handler that calls code this file does not show
+    may exit there: to review as well.
+    """
+    sites = [s for s in given.patterns.of(ProcessHandlerSite) if _source(given.patterns, s.path)]
+    for site in sites:
+        if site.outcome == "exits" or _also_uncaught(site, sites):
+            continue
+        both = any(s is not site and s.handler_line == site.handler_line and s.path == site.path for s in sites)
+        details = {"event": f"{site.event}' and 'unhandledRejection" if both else site.event}
+        if site.outcome == "unknown":
+            yield Hit("errors.uncaught-exception-continues", site=site, details=details, confidence="possible",
+                      confidence_reason=f"The handler calls {', '.join(site.calls[:3])}, which this file does not "
+                      "show; whether that ends the process the code cannot tell.")  # fmt: skip
+        elif site.event == "unhandledRejection":
+            yield Hit("errors.uncaught-exception-continues", site=site, details=details, confidence="likely",
+                      confidence_reason="A rejection that reaches this handler has already unwound the code that "
+                      "failed; whether carrying on is safe depends on what was in flight, which the code does not "
+                      "show.")  # fmt: skip
+        else:
+            yield Hit("errors.uncaught-exception-continues", site=site, details=details)
+
+
+def _also_uncaught(site: ProcessHandlerSite, sites: list[ProcessHandlerSite]) -> bool:
+    """An ``unhandledRejection`` registration of a function also registered for ``uncaughtException``: one policy,
+    reported once, where the graver event is."""
+    return site.event == "unhandledRejection" and site.handler_line is not None and any(
+        s.event == "uncaughtException" and s.path == site.path and s.handler_line == site.handler_line for s in sites
+    )
+
+
+@register_probe("errors.catch-without-handler")
+def catch_without_handler(given: ProbeInput) -> Iterator[Hit]:
+    """``promise.catch()`` with no handler, as a statement: the rejection stays unhandled, which ends the process
+    (Node 15+) unless a process-level ``unhandledRejection`` handler takes it (then it is only a log line)."""
+    if _continuing_handler(given, "unhandledRejection") is not None:
+        return
+    for site in given.patterns.of(CatchWithoutHandlerSite):
+        if _source(given.patterns, site.path):
+            yield Hit("errors.catch-without-handler", site=site)
+
+
+SOCKETS = {"accepted": "accepted connection", "connect": "outgoing connection", "datagram": "UDP socket"}
+
+
+@register_probe("errors.socket-without-error-listener")
+def socket_error_listener(given: ProbeInput) -> Iterator[Hit]:
+    """Node sockets with no ``'error'`` listener: an error event nobody listens to is thrown."""
+    handler = _continuing_handler(given, "uncaughtException")
+    outcome = ("the process-level handler then carries on in an unknown state" if handler is not None
+               else "the process ends")  # fmt: skip
+    for site in given.patterns.of(SocketSite):
+        if site.listens_error or not _source(given.patterns, site.path):
+            continue
+        details = {"what": SOCKETS[site.origin], "name": site.name, "outcome": outcome}
+        if site.handed_to is not None:
+            yield Hit("errors.socket-without-error-listener", site=site, details=details, confidence="possible",
+                      confidence_reason=f"The socket is handed to {site.handed_to}, which may add the listener; "
+                      "this file does not show it.")  # fmt: skip
+        else:
+            yield Hit("errors.socket-without-error-listener", site=site, details=details)

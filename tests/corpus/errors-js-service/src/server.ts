@@ -20,7 +20,7 @@ async function main(): Promise<void> {
 
 async function bootstrap(knex: any, logger: any): Promise<void> {
   try {
-    await knex.migrate.latest();
+    await knex.migrate.latest(); // expect: durability.migrations
   } catch (err) {
     logger.error("migrations failed", err); // expect: errors.critical-init-swallowed
   }

@@ -24,14 +24,14 @@ def load(path):
     except OSError as err:
         raise ReadError(f"cannot read {path}") from err  # expect: errors.exception-chaining
     except ValueError as err:
-        raise CorruptRecord(f"bad JSON in {path}: {err}")  # expect: errors.reraise-without-cause
+        raise CorruptRecord(f"bad JSON in {path}: {err}")
 
 
 def port(value):
     try:
         return int(value)
     except ValueError:
-        raise StorageError("port must be an integer")  # expect: errors.reraise-without-cause
+        raise StorageError("port must be an integer")
 
 
 def key(record, name):
