@@ -19,6 +19,8 @@ from assess.model.patterns import Site, register_site
 from assess.patterns import RepoFiles, register_extractor
 from assess.patterns.configs import ConfigFile
 from assess.patterns.pyast import PythonFile, keyword, per_node
+from assess.patterns.testsuite_repo import code_files, test_command
+from assess.patterns.testsuite_waits import SleepContext, polls, sleep_context
 
 
 @register_site
@@ -26,8 +28,12 @@ class TestFunctionSite(Site):
     kind: Literal["test-function"] = "test-function"
     name: str
     asserts: bool
-    """Whether the test checks anything: assert, pytest.raises, self.assert*, expect(...), mock assertions."""
+    """Whether the test checks anything: assert, pytest.raises, self.assert*, expect(...), mock assertions, a
+    webtest ``status=`` or ``mustcontain``, an error it throws or a promise it rejects when a check fails, an event
+    it waits for."""
     skipped: bool = False
+    nothing_raises: bool = False
+    """The test's name says its point is that nothing raises (``test_parse_good``, ``'runs without error'``)."""
 
 
 @register_site
@@ -35,6 +41,9 @@ class TestSleepSite(Site):
     kind: Literal["test-sleep"] = "test-sleep"
     callee: str
     seconds: float
+    context: SleepContext = "test"
+    """Where the sleep runs: the test's own flow (``test``, ``setup``, ``helper``: a wait on the real clock) or code
+    handed to the code under test (``workload``: simulated slow work); see :mod:`assess.patterns.testsuite_waits`."""
 
 
 @register_site
@@ -74,6 +83,10 @@ class TestRepoSite(Site):
     kind: Literal["test-repo"] = "test-repo"
     manifest: str | None
     test_files: int
+    support_files: int = 0
+    """Code files in test folders not named like tests (``test/graphite_tests.js``, helpers, fixtures)."""
+    test_command: str | None = None
+    """How the project says its tests run (a ``package.json`` test script, pytest or tox configuration)."""
 
 
 TEST_ROLES = {Role.TEST, Role.TEST_SUPPORT}
@@ -81,7 +94,15 @@ MIN_SLEEP_SECONDS = 0.1
 """Shorter sleeps are a scheduler yield or a polling step, not a wait on the real clock."""
 SKIPPING = {"pytest.skip", "pytest.xfail", "pytest.importorskip"}
 SLEEPS = {"time.sleep", "asyncio.sleep", "trio.sleep", "anyio.sleep", "gevent.sleep"}
-ASSERTING = re.compile(r"^(assert|expect|verify|check|should|fail|raises|warns)|assert", re.IGNORECASE)
+ASSERTING = re.compile(r"^(assert|expect|verify|check|should|fail|raises|warns|mustcontain|deprecated_call)|assert",
+                       re.IGNORECASE)  # fmt: skip
+HTTP_VERBS = re.compile(r"^(get|post|put|patch|delete|head|options)(_json)?$")
+"""webtest's ``app.get(url, status=404)`` checks the status (it raises on any other)."""
+NOTHING_RAISES = re.compile(
+    r"(^|_)(no_?errors?|not_?raises?|does_?not_?raise|doesnt_raise|no_?exceptions?|without_(errors?|exceptions?)|"
+    r"not_?fail|does_?not_?fail|no_?crash|smoke|good|succeeds?|valid)(_|$)"
+)
+"""Test names that say their point is that nothing raises."""
 PARAMETRIZE = {"pytest.mark.parametrize", "parameterized.expand", "parameterized.parameterized.expand",
                "parameterized.parameterized"}  # fmt: skip
 FAKE_CLOCK_CLASS = re.compile(r"^(Fake|Mock|Stub|Frozen|Manual|Controlled|Stepping)\w*Clock$|^Clock(Fake|Stub|Mock)$")
@@ -107,12 +128,24 @@ def _site(pf: PythonFile, cls: type[Site], node: ast.AST, line: int | None = Non
 
 
 def test_functions(pf: PythonFile) -> Iterator[ast.FunctionDef | ast.AsyncFunctionDef]:
-    """Module-level ``test*`` functions and ``test*`` methods of module-level classes."""
+    """Module-level ``test*`` functions and ``test*`` methods of module-level classes, as pytest collects them:
+    not fixtures that happen to be named ``test*``."""
     for node in pf.tree.body:
+        if isinstance(node, ast.ClassDef) and not _test_class(pf, node):
+            continue
         bodies = node.body if isinstance(node, ast.ClassDef) else [node]
         for fn in bodies:
-            if isinstance(fn, ast.FunctionDef | ast.AsyncFunctionDef) and fn.name.startswith("test"):
+            if isinstance(fn, ast.FunctionDef | ast.AsyncFunctionDef) and fn.name.startswith("test") and not any(
+                "fixture" in pf.dotted(d.func if isinstance(d, ast.Call) else d) for d in fn.decorator_list
+            ):
                 yield fn
+
+
+def _test_class(pf: PythonFile, cls: ast.ClassDef) -> bool:
+    """A class pytest collects tests from: named ``Test*``, or a ``unittest.TestCase`` subclass (by its bases)."""
+    return cls.name.startswith("Test") or any(
+        pf.dotted(b).rsplit(".", 1)[-1].endswith(("TestCase", "Test", "Tests")) for b in cls.bases
+    )
 
 
 @per_node
@@ -122,7 +155,8 @@ def _checks(pf: PythonFile, root: ast.AST) -> bool:
             return True
         if isinstance(node, ast.Call):
             name = pf.call_name(node) or (node.func.attr if isinstance(node.func, ast.Attribute) else "")
-            if ASSERTING.search(name.rsplit(".", 1)[-1].rstrip("()")):
+            method = name.rsplit(".", 1)[-1].rstrip("()")
+            if ASSERTING.search(method) or (HTTP_VERBS.match(method) and keyword(node, "status") is not None):
                 return True
     return False
 
@@ -147,7 +181,8 @@ def _skip_reason(pf: PythonFile, dec: ast.expr) -> str | None:
         return None
     if isinstance(dec, ast.Call) and (dec.args or keyword(dec, "reason") is not None):
         return None
-    return "@pytest.mark.skip"
+    above = pf.lines[dec.lineno - 2].strip() if dec.lineno >= 2 else ""
+    return None if above.startswith("#") else "@pytest.mark.skip"  # a comment right above says why
 
 
 @register_extractor("python")
@@ -155,18 +190,23 @@ def python_tests(pf: PythonFile) -> Iterator[Site]:
     if role(pf.path, pf.text) not in TEST_ROLES:
         return
     helpers = {f.name for f in pf.tree.body if isinstance(f, ast.FunctionDef) and _checks(pf, f)}
+    tests: set[ast.AST] = set()
     for fn in test_functions(pf):
+        tests.add(fn)
         skips = [(d, m) for d in fn.decorator_list if (m := _skip_reason(pf, d))]
         skipped = bool(skips) or _skips_itself(pf, fn)
         yield _site(pf, TestFunctionSite, fn, line=fn.lineno, name=fn.name, asserts=_asserts(pf, fn, helpers),
-                    skipped=skipped)  # fmt: skip
+                    skipped=skipped, nothing_raises=bool(NOTHING_RAISES.search(fn.name.lower())))  # fmt: skip
         for dec, mechanism in skips:
             yield _site(pf, SkippedTestSite, dec, mechanism=mechanism)
     for call, name in pf.calls():
         if name in SLEEPS and call.args and isinstance(call.args[0], ast.Constant):
             value = call.args[0].value
-            if isinstance(value, int | float) and not isinstance(value, bool) and value >= MIN_SLEEP_SECONDS:
-                yield _site(pf, TestSleepSite, call, callee=name, seconds=float(value))
+            if not isinstance(value, int | float) or isinstance(value, bool):
+                continue
+            if value >= MIN_SLEEP_SECONDS and not polls(pf, call):
+                yield _site(pf, TestSleepSite, call, callee=name, seconds=float(value),
+                            context=sleep_context(pf, call, tests))  # fmt: skip
         elif name == "pytest.skip" and not call.args and not call.keywords:
             yield _site(pf, SkippedTestSite, call, mechanism="pytest.skip()")
     yield from _first(_parametrized(pf))
@@ -301,7 +341,8 @@ def repository(repo: RepoFiles) -> Iterator[Site]:
     paths = repo.paths()
     manifest = next((p for p in paths if p in MANIFESTS), None)
     tests = sum(1 for p in paths if repo.roles[p] == Role.TEST)
-    yield TestRepoSite(path=".", line=0, end_line=0, language="", manifest=manifest, test_files=tests)
+    yield TestRepoSite(path=".", line=0, end_line=0, language="", manifest=manifest, test_files=tests,
+                       support_files=code_files(repo, Role.TEST_SUPPORT), test_command=test_command(repo))  # fmt: skip
     for p in paths:
         if PurePosixPath(p).name == "asv.conf.json":
             yield PerformanceSuiteSite(path=p, line=1, end_line=1, language="JSON", tool="asv")

@@ -26,14 +26,20 @@ from assess.patterns.testsuite import (
     TestSleepSite,
     role,
 )
+from assess.patterns.testsuite_js_waits import TEST_CALLS, no_wait, sleep_context
 
-TEST_CALLS = {"it", "test", "it.only", "test.only", "it.concurrent", "test.concurrent"}
 SKIP_CALLS = {"it.skip", "test.skip", "describe.skip", "xit", "xtest", "xdescribe", "context.skip"}
 EACH_CALLS = {"it.each", "test.each", "describe.each", "it.concurrent.each", "test.concurrent.each"}
 FAKE_TIMERS = re.compile(r"^(jest|vi|sinon)\.useFakeTimers$|^(FakeTimers|fakeTimers)\.install$|^vi\.setSystemTime$")
 SLEEP_CALLS = {"sleep", "delay", "wait", "waitForTimeout", "setTimeoutPromise"}
 MIN_SLEEP_MS = 100
-ASSERTING = re.compile(r"expect|assert|should", re.IGNORECASE)
+ASSERTING = re.compile(r"expect|assert|should|^(reject|fail)$|\.fail$", re.IGNORECASE)
+"""Calls that check: ``expect``, ``assert.*``, ``should``; ``reject(err)`` or ``fail()`` when a check fails."""
+NOTHING_RAISES = re.compile(
+    r"\b(not (throw|fail|raise|crash|error|reject)s?|without (an? )?(errors?|exceptions?|throwing|failing|crashing)|"
+    r"no (errors?|exceptions?)|succeeds?|successfully|smoke)\b", re.IGNORECASE
+)
+"""Test titles that say their point is that nothing throws."""
 INTEGRATION_IMPORTS = {
     "supertest": "supertest", "@playwright/test": "Playwright", "playwright": "Playwright", "cypress": "Cypress",
     "testcontainers": "testcontainers", "puppeteer": "Puppeteer", "@testcontainers/postgresql": "testcontainers",
@@ -54,8 +60,41 @@ def _callback(call: Node) -> Node | None:
     return next((a for a in _args(call) if a.type in FUNCTION_TYPES), None)
 
 
+LISTENS = {"on", "once", "addListener", "addEventListener"}
+
+
+def _awaits_event(sf: ScriptFile, promise: Node) -> bool:
+    """``new Promise((resolve) => emitter.on('completed', ...))``, or one whose ``resolve`` a callback calls later
+    (``processor = async () => { if (++n === 2) resolve(); }``): awaited, it fails the test (by its timeout) unless
+    that happens, so the test checks that it does. ``new Promise((r) => setTimeout(r, 500))`` is only a sleep."""
+    ctor = promise.child_by_field_name("constructor")
+    if ctor is None or sf.node_text(ctor) != "Promise":
+        return False
+    if any(n.type == "call_expression" and _callee(sf, n)[1] in LISTENS for n in _walk(promise)):
+        return True
+    executor = next((a for a in _args(promise) if a.type in FUNCTION_TYPES), None)
+    params = executor.child_by_field_name("parameters") if executor is not None else None
+    resolve = next((sf.node_text(p) for p in _walk(params) if p.type == "identifier"), None) if params else None
+    return executor is not None and resolve is not None and any(
+        n.type == "call_expression" and sf.node_text(n.child_by_field_name("function") or n) == resolve
+        and _deferred(sf, n, executor) for n in _walk(executor)
+    )  # fmt: skip
+
+
+def _deferred(sf: ScriptFile, call: Node, executor: Node) -> bool:
+    """Whether ``call`` sits in a callback inside ``executor`` that is not a timer's: code that runs when something
+    happens, not after a fixed time."""
+    inner = next((a for a in sf.ancestors(call) if a.type in FUNCTION_TYPES), None)
+    if inner is None or inner == executor:
+        return False
+    holder = inner.parent.parent if inner.parent is not None and inner.parent.type == "arguments" else None
+    return holder is None or _callee(sf, holder)[1] not in {"setTimeout", "setImmediate"}
+
+
 def _checks(sf: ScriptFile, body: Node, params: set[str], helpers: set[str]) -> bool:
     for n in _walk(body):
+        if n.type == "throw_statement" or (n.type == "new_expression" and _awaits_event(sf, n)):
+            return True  # the test fails itself when a check fails, or when an awaited event never comes
         if n.type != "call_expression":
             continue
         text, _ = _callee(sf, n)
@@ -105,11 +144,13 @@ def script_tests(sf: ScriptFile) -> Iterator[Site]:
             names = {sf.node_text(p) for p in _walk(params) if p.type == "identifier"} if params else set()
             names.discard("done")
             asserts = _checks(sf, fn, names, helpers)
-            yield _site(sf, TestFunctionSite, call, name=_title(sf, args), asserts=asserts)
+            title = _title(sf, args)
+            yield _site(sf, TestFunctionSite, call, name=title, asserts=asserts,
+                        nothing_raises=bool(NOTHING_RAISES.search(title)))  # fmt: skip
             if INTEGRATION_DIRS & set(PurePosixPath(sf.path).parts[:-1]):
                 found[IntegrationSuiteSite].append(_site(sf, IntegrationSuiteSite, call, evidence="tests in an "
                                                          "integration folder"))  # fmt: skip
-        elif text in SKIP_CALLS:
+        elif text in SKIP_CALLS and not _skip_explained(sf, call, args):
             yield _site(sf, SkippedTestSite, call, mechanism=text)
         elif call.child_by_field_name("function") is not None and _each(sf, call) in EACH_CALLS:
             found[ParametrizedTestSite].append(_site(sf, ParametrizedTestSite, call, mechanism=_each(sf, call)))
@@ -123,6 +164,15 @@ def script_tests(sf: ScriptFile) -> Iterator[Site]:
     found[IntegrationSuiteSite].extend(_imported(sf, INTEGRATION_IMPORTS, IntegrationSuiteSite, "evidence"))
     for sites in found.values():
         yield from _first(iter(sites))
+
+
+def _skip_explained(sf: ScriptFile, call: Node, args: list[Node]) -> bool:
+    """A skip that says why: ``test.skip(condition, "why")``, or a comment right above the skipped test."""
+    if len(args) >= 2 and args[1].type in {"string", "template_string"}:
+        return True
+    statement = call.parent if call.parent is not None and call.parent.type == "expression_statement" else call
+    previous = statement.prev_named_sibling
+    return previous is not None and previous.type == "comment" and sf.span(previous)[1] >= sf.span(statement)[0] - 1
 
 
 def _title(sf: ScriptFile, args: list[Node]) -> str:
@@ -147,8 +197,8 @@ def _sleeps(sf: ScriptFile, fake_timers: bool) -> Iterator[Site]:
             ms = _number(sf, args[0])
         else:
             continue
-        if ms is not None and ms >= MIN_SLEEP_MS:
-            yield _site(sf, TestSleepSite, call, callee=text, seconds=ms / 1000)
+        if ms is not None and ms >= MIN_SLEEP_MS and not no_wait(sf, call, text):
+            yield _site(sf, TestSleepSite, call, callee=text, seconds=ms / 1000, context=sleep_context(sf, call))
 
 
 def _imported(sf: ScriptFile, modules: dict[str, str], cls: type[Site], field: str) -> Iterator[Site]:

@@ -1,0 +1,2 @@
+def test_gate():
+    assert 1 + 1 == 2

@@ -1,0 +1,6 @@
+// The domains part of the service.
+function listdomains(db) {
+  return db.all("domains");
+}
+
+module.exports = { listdomains };

@@ -1,0 +1,6 @@
+// The mail part of the service.
+function listmail(db) {
+  return db.all("mail");
+}
+
+module.exports = { listmail };

@@ -1,0 +1,6 @@
+// The stats part of the service.
+function liststats(db) {
+  return db.all("stats");
+}
+
+module.exports = { liststats };

@@ -1,0 +1,6 @@
+// The users part of the service.
+function listusers(db) {
+  return db.all("users");
+}
+
+module.exports = { listusers };

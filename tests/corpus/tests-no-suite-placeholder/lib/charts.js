@@ -1,0 +1,2 @@
+// Rendering charts.
+exports.render = (rows) => rows.map((row) => ({ kind: "charts", row }));

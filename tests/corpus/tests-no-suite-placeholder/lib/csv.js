@@ -1,0 +1,2 @@
+// Rendering csv.
+exports.render = (rows) => rows.map((row) => ({ kind: "csv", row }));

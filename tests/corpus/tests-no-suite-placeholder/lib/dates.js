@@ -1,0 +1,2 @@
+// Rendering dates.
+exports.render = (rows) => rows.map((row) => ({ kind: "dates", row }));

@@ -1,0 +1,2 @@
+// Rendering filters.
+exports.render = (rows) => rows.map((row) => ({ kind: "filters", row }));

@@ -1,0 +1,2 @@
+// Rendering format.
+exports.render = (rows) => rows.map((row) => ({ kind: "format", row }));

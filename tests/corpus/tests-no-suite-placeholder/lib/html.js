@@ -1,0 +1,2 @@
+// Rendering html.
+exports.render = (rows) => rows.map((row) => ({ kind: "html", row }));

@@ -1,0 +1,1 @@
+module.exports = ["csv", "pdf", "html", "charts", "totals", "filters", "dates", "format"].map((n) => require(`./${n}`));

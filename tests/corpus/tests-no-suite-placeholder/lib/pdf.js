@@ -1,0 +1,2 @@
+// Rendering pdf.
+exports.render = (rows) => rows.map((row) => ({ kind: "pdf", row }));

@@ -1,0 +1,2 @@
+// Rendering totals.
+exports.render = (rows) => rows.map((row) => ({ kind: "totals", row }));

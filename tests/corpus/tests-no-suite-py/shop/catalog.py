@@ -1,0 +1,5 @@
+"""The catalog part of the shop."""
+
+
+def list_catalog(db):
+    return db.all("catalog")

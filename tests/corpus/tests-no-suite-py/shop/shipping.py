@@ -1,0 +1,5 @@
+"""The shipping part of the shop."""
+
+
+def list_shipping(db):
+    return db.all("shipping")
