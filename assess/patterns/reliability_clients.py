@@ -1,7 +1,9 @@
 """Reliability sites in Python's outbound calls: HTTP and database timeouts, dependency clients and fallbacks.
 
 - HTTP timeouts: requests (module and ``Session`` calls) and ``urlopen``/``http.client`` without a
-  timeout; httpx only with ``timeout=None`` (5 s default otherwise); ``aiohttp.ClientSession`` without one.
+  timeout; httpx only with ``timeout=None`` (5 s default otherwise), and not over an in-process transport
+  (``ASGITransport``: no network); ``aiohttp.ClientSession`` without one (bounded only by its 5-minute default).
+- timeouts set once: a socket timeout written into a Redis pool's ``connection_kwargs``.
 - database timeouts: psycopg/psycopg2, SQLAlchemy engines (not sqlite URLs), pymongo/motor, redis.
 - dependencies: calls on redis, memcached, kafka, RabbitMQ and boto3 clients, and celery ``delay``;
   a fallback is a ``try`` whose handler returns or calls something other than logging or sleeping.
@@ -19,6 +21,7 @@ from assess.patterns import register_extractor
 from assess.patterns.pyast import PythonFile, has_star_kwargs, keyword
 from assess.patterns.reliability import (
     NESTED,
+    ClientTimeoutSite,
     DbClientSite,
     DependencyCallSite,
     HttpCallSite,
@@ -44,8 +47,9 @@ def _timeout_arg(call: ast.Call, position: int | None) -> ast.expr | Literal[Fal
     return value
 
 
-def _http_site(f: PythonFile, call: ast.Call, client: str, callee: str, state: str) -> HttpCallSite:
-    return HttpCallSite(client=client, callee=callee, timeout=state, **site_kw(f, call))
+def _http_site(f: PythonFile, call: ast.Call, client: str, callee: str, state: str,
+               maker: bool = False) -> HttpCallSite:  # fmt: skip
+    return HttpCallSite(client=client, callee=callee, timeout=state, maker=maker, **site_kw(f, call))
 
 
 class Instances(dict[tuple[str | None, str], str]):
@@ -98,26 +102,66 @@ def _http_state(f: PythonFile, call: ast.Call, client: str, position: int | None
     return "disabled" if is_none(arg) else "set"
 
 
+IN_PROCESS = re.compile(r"(ASGI|WSGI|Mock)Transport$")
+"""httpx transports that call an app in the same process (or a test double): no network, nothing to time out."""
+
+
+def _in_process(f: PythonFile, call: ast.Call) -> bool:
+    transport = keyword(call, "transport")
+    return isinstance(transport, ast.Call) and bool(IN_PROCESS.search(f.call_name(transport)))
+
+
+def _local_clients(f: PythonFile) -> set[str]:
+    """Names bound to an httpx client over an in-process transport (``AsyncClient(transport=ASGITransport(app))``)."""
+    out: set[str] = set()
+    for node in f.of_type(ast.With, ast.AsyncWith, ast.Assign):
+        pairs: list[tuple[ast.AST | None, ast.AST]] = []
+        if isinstance(node, ast.With | ast.AsyncWith):
+            pairs = [(i.optional_vars, i.context_expr) for i in node.items]
+        elif isinstance(node, ast.Assign):
+            pairs = [(t, node.value) for t in node.targets]
+        out.update(ast.unparse(t) for t, v in pairs if t is not None and isinstance(v, ast.Call) and _in_process(f, v))
+    return out
+
+
 def http_calls(f: PythonFile) -> Iterator[HttpCallSite]:
     sessions = _instances(f, SESSIONS)
+    local = _local_clients(f) if sessions else set()
     for call, name in f.calls():
         head, _, verb = name.rpartition(".")
         owner = ast.unparse(call.func.value) if sessions and isinstance(call.func, ast.Attribute) else ""
-        session = sessions.lookup(f, call, owner) if owner else None
+        session = sessions.lookup(f, call, owner) if owner and owner not in local else None
         if head in {"requests", "httpx"} and verb in VERBS - {"send"}:
             yield _http_site(f, call, head, name, _http_state(f, call, head, None))
         elif (session and verb in VERBS) or head in {"requests.Session()", "requests.session()"}:
             client = session or "requests"
             yield _http_site(f, call, client, name, _http_state(f, call, client, None))
-        elif name in {"httpx.Client", "httpx.AsyncClient"}:
-            yield _http_site(f, call, "httpx", name, _http_state(f, call, "httpx", None))
+        elif name in {"httpx.Client", "httpx.AsyncClient"} and not _in_process(f, call):
+            yield _http_site(f, call, "httpx", name, _http_state(f, call, "httpx", None), maker=True)
         elif name == "aiohttp.ClientSession":
             state = _http_state(f, call, "aiohttp", None)
-            yield _http_site(f, call, "aiohttp", name, "missing" if state == "default" else state)
+            yield _http_site(f, call, "aiohttp", name, "long-default" if state == "default" else state, maker=True)
         elif name == "urllib.request.urlopen":
             yield _http_site(f, call, "urllib", name, _http_state(f, call, "urllib", 2))
         elif name in {"http.client.HTTPConnection", "http.client.HTTPSConnection"}:
             yield _http_site(f, call, "http.client", name, _http_state(f, call, "http.client", 2))
+
+
+POOL_SETTINGS = re.compile(r"^socket_(connect_)?timeout$")
+
+
+def client_timeouts(f: PythonFile) -> Iterator[ClientTimeoutSite]:
+    """A socket timeout written into a client's connection pool settings (``pool.connection_kwargs``), once for every
+    connection it makes."""
+    for call, name in f.calls():
+        if not name.endswith(".connection_kwargs.update") and not name.endswith(".connection_kwargs.setdefault"):
+            continue
+        scope = f.enclosing_function(call) or f.tree
+        found = sorted({c.value for c in f.within(scope, ast.Constant)
+                        if isinstance(c.value, str) and POOL_SETTINGS.match(c.value)})  # fmt: skip
+        found += [k.arg for k in call.keywords if k.arg and POOL_SETTINGS.match(k.arg)]
+        if found:
+            yield ClientTimeoutSite(client="redis", setting=found[0], **site_kw(f, call))
 
 
 # --- database clients ------------------------------------------------------------------------------
@@ -247,5 +291,5 @@ def dependency_calls(f: PythonFile) -> Iterator[DependencyCallSite]:
 @register_extractor("python")
 def extract(f: PythonFile) -> Iterator[Site]:
     """Every HTTP call, database client and dependency call in one Python file."""
-    for make in (http_calls, db_clients, dependency_calls):
+    for make in (http_calls, client_timeouts, db_clients, dependency_calls):
         yield from make(f)

@@ -18,7 +18,7 @@ from tree_sitter import Node
 
 from assess.model.patterns import Site
 from assess.patterns import register_extractor
-from assess.patterns.reliability import ATTEMPT_NAME, BOUND_NAME, Backoff, RetrySite
+from assess.patterns.reliability import ATTEMPT_NAME, BOUND_NAME, Backoff, BackoffSite, RetrySite
 from assess.patterns.scripts import ScriptFile
 
 FUNCS = {"function_declaration", "function_expression", "arrow_function", "method_definition", "function",
@@ -268,15 +268,16 @@ def _declared(js: JsFile, loop: Node) -> dict[str, list[Node]]:
     return out
 
 
-def _loop_delay(js: JsFile, loop: Node) -> tuple[Backoff, bool | None, Node | None]:
+def _loop_delay(js: JsFile, loop: Node) -> tuple[Backoff, bool | None, Node | None, float | None, bool]:
+    """(backoff, jitter, where the wait is computed, a fixed wait in seconds, whether a growing wait is capped)."""
     found = _sleep_arg(js, loop)
     if found is None:
-        return "none", False, None
+        return "none", False, None, None, False
     sleep, arg = found
     if arg is None or js.text(arg) in {"0", "undefined"}:
-        return "none", False, sleep
+        return "none", False, sleep, 0.0, False
     if arg.type == "number":
-        return "fixed", False, sleep
+        return "fixed", False, sleep, _milliseconds(js.text(arg)), False
     declared = _declared(js, loop)
     varying = set(declared) | _updated(js, loop)
     names = {js.text(i) for i in everything(arg) if i.type in {"identifier", "member_expression"}}
@@ -289,7 +290,14 @@ def _loop_delay(js: JsFile, loop: Node) -> tuple[Backoff, bool | None, Node | No
     jitter = "random" in text.lower()
     where = max((a for a in assigns if a.start_point[0] <= sleep.start_point[0]), key=lambda a: a.start_point[0],
                 default=sleep)  # fmt: skip
-    return _growth(js, text, names, assigns, varying), jitter, where
+    return _growth(js, text, names, assigns, varying), jitter, where, None, "Math.min" in text
+
+
+def _milliseconds(text: str) -> float | None:
+    try:
+        return float(text.replace("_", "")) / 1000
+    except ValueError:
+        return None
 
 
 def _growth(js: JsFile, text: str, names: set[str], assigns: list[Node], varying: set[str]) -> Backoff:
@@ -306,25 +314,80 @@ def _growth(js: JsFile, text: str, names: set[str], assigns: list[Node], varying
     return "unknown" if names & varying else "fixed"
 
 
+HELPERS = re.compile(r"^(__\w+|_?asyncToGenerator|_?regeneratorRuntime)$")
+"""Helpers a compiler emits (TypeScript's ``__generator``/``__awaiter``, Babel's ``asyncToGenerator``): their
+loops run a state machine, not a retry."""
+COLLECTION = re.compile(r"\.(length|size)\b")
+
+
+def _in_helper(js: JsFile, loop: Node) -> bool:
+    for a in js.f.ancestors(loop):
+        name = a.child_by_field_name("name") if a.type in {"variable_declarator", "function_declaration"} else None
+        if name is not None and HELPERS.match(js.text(name)):
+            return True
+    return False
+
+
+def _over_collection(js: JsFile, loop: Node) -> bool:
+    """``for (let i = 0; i < nodes.length; i++)``: trying each of a list in turn is failover, not a retry."""
+    if loop.type == "for_in_statement":
+        return not ATTEMPT_NAME.search(js.text(loop.child_by_field_name("left")))
+    cond = js.text(loop.child_by_field_name("condition")) if loop.type == "for_statement" else ""
+    return bool(COLLECTION.search(cond)) and not ATTEMPT_NAME.search(cond)
+
+
 def _loop_retry(js: JsFile, loop: Node) -> RetrySite | None:
-    if not _retry_try(js, loop):
+    if not _retry_try(js, loop) or _over_collection(js, loop) or _in_helper(js, loop):
         return None
-    if loop.type == "for_in_statement" and not ATTEMPT_NAME.search(js.text(loop.child_by_field_name("left"))):
-        return None
-    backoff, jitter, where = _loop_delay(js, loop)
+    backoff, jitter, where, seconds, capped = _loop_delay(js, loop)
     delay_line = js.f.span(where)[0] if where is not None else None
     return RetrySite(mechanism="loop", bounded=_bounded(js, loop), backoff=backoff, jitter=jitter,
                      delay_line=delay_line, delay_snippet=js.f.lines[delay_line - 1].strip() if delay_line else "",
-                     **js.site(loop, one_line=True))  # fmt: skip
+                     delay_s=seconds, capped=capped, **js.site(loop, one_line=True))  # fmt: skip
 
 
-def retries(js: JsFile) -> Iterator[RetrySite]:
+# --- backoff functions -----------------------------------------------------------------------------
+
+ATTEMPT_ARG = re.compile(r"attempt|retr|tries|failures", re.I)
+FUNCTIONS = {"function_declaration", "function_expression", "arrow_function", "method_definition", "function"}
+EXPONENTIAL = re.compile(r"\*\*|Math\.pow\(|<<")
+
+
+def _fn_name(js: JsFile, fn: Node) -> str:
+    name = fn.child_by_field_name("name")
+    holder = fn.parent
+    if name is None and holder is not None and holder.type in {"variable_declarator", "pair"}:
+        name = holder.child_by_field_name("name") or holder.child_by_field_name("key")
+    if name is None and holder is not None and holder.type == "return_statement":
+        outer = next((a for a in js.f.ancestors(holder) if a.type in FUNCTIONS), None)
+        return _fn_name(js, outer) if outer is not None else "function"
+    return js.text(name).strip("'\"") if name is not None else "function"
+
+
+def backoff_functions(js: JsFile) -> Iterator[BackoffSite]:
+    """Functions of the attempt number whose result grows exponentially with it."""
+    for fn in (n for n in js.nodes if n.type in FUNCTIONS):
+        params = fn.child_by_field_name("parameters") or fn.child_by_field_name("parameter")
+        args = {js.text(i) for i in everything(params) if i.type == "identifier"} if params is not None else set()
+        attempt = next((a for a in args if ATTEMPT_ARG.search(a)), None)
+        body = fn.child_by_field_name("body")
+        if attempt is None or body is None:
+            continue
+        uses = re.compile(rf"\b{re.escape(attempt)}\b")
+        if any(n.type in {"binary_expression", "call_expression"} and EXPONENTIAL.search(js.text(n))
+               and uses.search(js.text(n)) for n in walk(body, into=LOOPS)):  # fmt: skip
+            jitter = "Math.random" in js.text(body)
+            yield BackoffSite(name=_fn_name(js, fn), backoff="exponential", jitter=jitter, **js.site(fn, one_line=True))
+
+
+def retries(js: JsFile) -> Iterator[RetrySite | BackoffSite]:
     for call, b in calls(js):
         if b is not None and (site := _library_retry(js, call, b)):
             yield site
     for n in js.nodes:
         if n.type in LOOPS and (site := _loop_retry(js, n)):
             yield site
+    yield from backoff_functions(js)
 
 
 @register_extractor("script")

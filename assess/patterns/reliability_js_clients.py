@@ -1,9 +1,12 @@
 """Reliability sites in JavaScript and TypeScript outbound calls: HTTP and database timeouts, dependency clients.
 
-axios and fetch have no timeout by default (an axios instance from ``axios.create`` or a file that sets
-``defaults.timeout`` counts as configured elsewhere); pg, mongoose and the MongoDB driver need their
+axios and node-fetch have no timeout by default (an axios instance from ``axios.create`` or a file that sets
+``defaults.timeout`` counts as configured elsewhere; ``axios.defaults.timeout = ...`` is recorded, for the probe
+to apply to the whole process); Node's own fetch (undici) gives up after 300 s without headers or body; a file
+that defines its own ``fetch`` wraps it. pg, mongoose and the MongoDB driver need their
 timeout options or URI parameters. Dependency clients are ioredis/redis, kafkajs, amqplib and the AWS SDK
-v3; a fallback is a ``catch`` that returns or calls something other than logging or sleeping.
+v3 (a name is bound in its function; ``redis.client.get(...)`` on a name that says Redis counts too); a fallback
+is a ``catch`` that returns or calls something other than logging or sleeping.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from tree_sitter import Node
 
 from assess.model.patterns import Site
 from assess.patterns import register_extractor
-from assess.patterns.reliability import DbClientSite, DependencyCallSite, HttpCallSite
+from assess.patterns.reliability import ClientTimeoutSite, DbClientSite, DependencyCallSite, HttpCallSite
 from assess.patterns.reliability_js import FUNCS, Binding, JsFile, calls, js_file, keys
 from assess.patterns.scripts import ScriptFile
 
@@ -48,7 +51,23 @@ def _axios(js: JsFile, call: Node, b: Binding, defaults: bool) -> HttpCallSite |
     state = _options_state(js, args[at] if len(args) > at else None, ("timeout", "signal"))
     if defaults and state == "missing":
         state = "default"
-    return HttpCallSite(client="axios", callee=js.text(js.callee(call)), timeout=state, **js.site(call, one_line=True))
+    return HttpCallSite(client="axios", callee=js.text(js.callee(call)), timeout=state, maker=b[1] == "create",
+                        **js.site(call, one_line=True))  # fmt: skip
+
+
+LOCAL_FETCH = re.compile(r"\b(function\s+fetch\s*\(|(const|let|var)\s+fetch\s*=\s*(?!require\b))")
+"""The file defines its own ``fetch`` (a wrapper that may set a signal): its calls are not the global fetch."""
+FETCH_DEFAULTS = {None: "long-default", "undici": "long-default", "node-fetch": "missing", "cross-fetch": "missing"}
+"""Node's own fetch (undici) gives up after 300 s without headers or body; node-fetch waits for ever."""
+
+
+def _fetch(js: JsFile, call: Node, b: Binding | None) -> HttpCallSite | None:
+    module = b[0] if b is not None else None
+    if module not in FETCH_DEFAULTS or (module is None and LOCAL_FETCH.search(js.f.text)):
+        return None
+    args = js.args(call)
+    state = _options_state(js, args[1] if len(args) > 1 else None, ("signal", "timeout"), FETCH_DEFAULTS[module])
+    return HttpCallSite(client="fetch", callee="fetch", timeout=state, **js.site(call, one_line=True))
 
 
 def http_calls(js: JsFile) -> Iterator[HttpCallSite]:
@@ -56,11 +75,9 @@ def http_calls(js: JsFile) -> Iterator[HttpCallSite]:
     instances: set[str] = set()
     for call, b in calls(js):
         fn = js.callee(call)
-        if call.type == "call_expression" and fn is not None and js.text(fn) == "fetch" and (
-                b is None or b[0] in {"node-fetch", "cross-fetch", "undici"}):  # fmt: skip
-            args = js.args(call)
-            state = _options_state(js, args[1] if len(args) > 1 else None, ("signal", "timeout"))
-            yield HttpCallSite(client="fetch", callee="fetch", timeout=state, **js.site(call, one_line=True))
+        if call.type == "call_expression" and fn is not None and js.text(fn) == "fetch":
+            if site := _fetch(js, call, b):
+                yield site
         elif b is not None and b[0] == "axios" and (site := _axios(js, call, b, defaults)):
             if b[1] == "create" and call.parent is not None and call.parent.type == "variable_declarator":
                 instances.add(js.text(call.parent.child_by_field_name("name")))
@@ -69,6 +86,20 @@ def http_calls(js: JsFile) -> Iterator[HttpCallSite]:
             fn is not None and fn.type == "member_expression" and js.text(fn.child_by_field_name("object")) in instances
         ):
             yield HttpCallSite(client="axios", callee=js.text(fn), timeout="default", **js.site(call, one_line=True))
+
+
+AXIOS_DEFAULTS = re.compile(r"^(\w+)\.defaults\.timeout$")
+
+
+def client_timeouts(js: JsFile) -> Iterator[ClientTimeoutSite]:
+    """``axios.defaults.timeout = ms``: every axios call of the process gets a timeout."""
+    for n in js.nodes:
+        if n.type != "assignment_expression":
+            continue
+        found = AXIOS_DEFAULTS.match(js.text(n.child_by_field_name("left")))
+        if found and js.bindings.get(found.group(1), ("", ""))[0] == "axios":
+            yield ClientTimeoutSite(client="axios", setting="axios.defaults.timeout", everywhere=True,
+                                    **js.site(n, one_line=True))  # fmt: skip
 
 
 def _db_site(
@@ -100,8 +131,16 @@ DEP_CLIENTS = {("ioredis", "default"): "redis", ("ioredis", "Redis"): "redis", (
 NOT_FALLBACK = re.compile(r"^(await\s+)?(console|log|logger|metrics)\b|sleep|setTimeout|delay\(|Math\.")
 DEP_SKIP = {
     "connect", "ping", "disconnect", "quit", "on", "once", "off", "createChannel", "producer", "consumer", "close",
-    "duplicate", "multi", "pipeline",
+    "duplicate", "multi", "pipeline", "emit", "removeListener", "removeAllListeners", "listeners",
 }  # fmt: skip
+
+
+REDIS_COMMANDS = frozenset({
+    "get", "set", "del", "mget", "mset", "setex", "getex", "incr", "incrby", "decr", "expire", "exists", "hget", "hset",
+    "hgetall", "hdel", "hincrby", "lpush", "rpush", "lpop", "rpop", "lrange", "sadd", "srem", "smembers", "zadd",
+    "zrem", "zrange", "zrangebyscore", "publish", "eval", "evalsha",
+})  # fmt: skip
+REDIS_HOLDER = re.compile(r"^(\w+\.)*\w*redis\w*(\.(client|conn|connection|cache))?$", re.I)
 
 
 def _dep_client(b: Binding | None) -> str | None:
@@ -129,29 +168,56 @@ def _js_fallback(js: JsFile, call: Node) -> bool:
     return False
 
 
-def dependency_calls(js: JsFile) -> Iterator[DependencyCallSite]:
-    instances: dict[str, str] = {}
+DERIVED = frozenset({"producer", "consumer", "createChannel"})
+Scope = tuple[int, int] | None
+"""A function's byte span, or None for the module: where a client's name is bound."""
+
+
+def _scopes(js: JsFile, node: Node) -> list[Scope]:
+    """The functions around ``node``, innermost first, then the module."""
+    return [*((a.start_byte, a.end_byte) for a in js.f.ancestors(node) if a.type in FUNCS), None]
+
+
+def _clients(js: JsFile) -> dict[tuple[Scope, str], str]:
+    """Names bound to a dependency client: ``const c = new Redis()`` in its function, ``client = ...`` module-wide."""
+    instances: dict[tuple[Scope, str], str] = {}
     for call, b in calls(js):
         client = _dep_client(b)
         holder = next(
             (a for a in js.f.ancestors(call) if a.type in {"variable_declarator", "assignment_expression"}), None
         )
-        if client is None and holder is not None:  # kafka.producer(), conn.createChannel(): the same client
-            fn = js.callee(call)
-            owner = (
-                js.text(fn.child_by_field_name("object")) if fn is not None and fn.type == "member_expression" else ""
-            )
-            client = instances.get(owner) if js.last_name(fn) in {"producer", "consumer", "createChannel"} else None
+        fn = js.callee(call)
+        if (
+            client is None
+            and holder is not None
+            and fn is not None
+            and fn.type == "member_expression"
+            and js.last_name(fn) in DERIVED
+        ):  # kafka.producer(), conn.createChannel(): the same client
+            client = _lookup(js, instances, call, js.text(fn.child_by_field_name("object")))
         if client is not None and holder is not None:
             name = holder.child_by_field_name("name") or holder.child_by_field_name("left")
-            instances[js.text(name)] = client
+            scope = _scopes(js, holder)[0] if holder.type == "variable_declarator" else None
+            instances[(scope, js.text(name))] = client
+    return instances
+
+
+def _lookup(js: JsFile, instances: dict[tuple[Scope, str], str], node: Node, name: str) -> str | None:
+    return next((found for scope in _scopes(js, node) if (found := instances.get((scope, name)))), None)
+
+
+def dependency_calls(js: JsFile) -> Iterator[DependencyCallSite]:
+    instances = _clients(js)
     for call, _ in calls(js):
         fn = js.callee(call)
         if call.type != "call_expression" or fn is None or fn.type != "member_expression":
             continue
         owner, verb = js.text(fn.child_by_field_name("object")), js.text(fn.child_by_field_name("property"))
-        if owner in instances and verb not in DEP_SKIP:
-            yield DependencyCallSite(client=instances[owner], callee=f"{owner}.{verb}", instance=owner,
+        client = _lookup(js, instances, call, owner) if verb not in DEP_SKIP and instances else None
+        if client is None and verb in REDIS_COMMANDS and REDIS_HOLDER.search(owner):
+            client = "redis"  # redis.client.get(...): a client another module made, named for what it is
+        if client is not None:
+            yield DependencyCallSite(client=client, callee=f"{owner}.{verb}", instance=owner,
                                      fallback=_js_fallback(js, call), **js.site(call, one_line=True))  # fmt: skip
 
 
@@ -159,5 +225,5 @@ def dependency_calls(js: JsFile) -> Iterator[DependencyCallSite]:
 def extract(f: ScriptFile) -> Iterator[Site]:
     """Every HTTP call, database client and dependency call in one JavaScript or TypeScript file."""
     js = js_file(f)
-    for make in (http_calls, db_clients, dependency_calls):
+    for make in (http_calls, client_timeouts, db_clients, dependency_calls):
         yield from make(js)

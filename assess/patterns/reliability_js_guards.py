@@ -157,10 +157,10 @@ def post_handlers(js: JsFile) -> Iterator[PostHandlerSite]:
         fn = n.child_by_field_name("function") if n.type == "call_expression" else None
         if fn is not None and fn.type == "member_expression" and js.text(fn.child_by_field_name("property")) == "post":
             args = js.args(n)
-            if args and args[0].type in {"string", "template_string"}:
-                route = js.text(args[0]).strip("'\"`")
-                if site := _post(js, n, f"POST {route}", route, args[1:]):
-                    yield site
+            route = js.text(args[0]).strip("'\"`") if args and args[0].type in {"string", "template_string"} else ""
+            # a route starts with "/": ``axios.post("https://...")`` is a request, not a handler
+            if route.startswith(("/", "*")) and (site := _post(js, n, f"POST {route}", route, args[1:])):
+                yield site
         elif _next_post(js, n) and (site := _post(js, n, "POST", None, [n.child_by_field_name("body") or n])):
             yield site
 

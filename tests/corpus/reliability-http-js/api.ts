@@ -1,6 +1,6 @@
 import axios from 'axios';
 
-const bounded = axios.create({ baseURL: 'https://api.example.com', timeout: 5000 }); // expect: reliability.no-circuit-breaker
+const bounded = axios.create({ baseURL: 'https://api.example.com', timeout: 5000 }); // expect: reliability.no-circuit-breaker, reliability.client-timeout
 const unbounded = axios.create({ baseURL: 'https://slow.example.com' }); // expect: reliability.http-no-timeout
 
 export async function getUser(id: string) {

@@ -83,6 +83,6 @@ async def aio_fetch(url):
 
 
 async def aio_fetch_bounded(url):
-    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as session:
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as session:  # expect: reliability.client-timeout
         async with session.get(url) as resp:
             return await resp.text()

@@ -4,7 +4,7 @@ import axios from 'axios';
 import axiosRetry from 'axios-retry';
 import { ConstantBackoff, ExponentialBackoff, handleAll, noJitterGenerator, retry as retryPolicy } from 'cockatiel';
 
-const api = axios.create({ baseURL: 'https://api.example.com', timeout: 5000 }); // expect: reliability.no-circuit-breaker
+const api = axios.create({ baseURL: 'https://api.example.com', timeout: 5000 }); // expect: reliability.no-circuit-breaker, reliability.client-timeout
 axiosRetry(api, { retries: 3, retryDelay: axiosRetry.exponentialDelay }); // expect: reliability.retry-with-backoff
 axiosRetry(axios, { retries: 3 }); // expect: reliability.retry-without-backoff
 

@@ -74,8 +74,9 @@ def write_row(conn, row):
 
 
 def connect_forever(factory):
+    # Keeps trying for ever, but politely: the wait doubles up to a cap and is jittered (a daemon's reconnect loop).
     delay = 0.5
-    while True:  # expect: reliability.retry-unbounded
+    while True:  # expect: reliability.retry-with-backoff
         try:
             return factory()
         except OSError:

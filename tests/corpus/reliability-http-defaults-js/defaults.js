@@ -1,9 +1,9 @@
 const axios = require('axios');
 
-axios.defaults.timeout = 4000;
+axios.defaults.timeout = 4000; // expect: reliability.client-timeout
 
 async function report(data) {
-  return axios.post('https://reports.example.com', data);
+  return axios.post('https://reports.example.com', data); // expect: reliability.no-circuit-breaker
 }
 
 function localFetch(cache, key) {
