@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import pytest
+
+from assess.collectors.patterns import scan
+from assess.model import Status
+from assess.model.patterns import PatternsEvidence
+from assess.model.project import ProjectModel
+from assess.probes import run_probes
 
 from .test_probes_performance import findings
 
@@ -81,7 +88,7 @@ CASES = [
         set(),
     ),
     (
-        "asyncio lock guarding state changed elsewhere without it",
+        "asyncio lock whose locked update never awaits: an unlocked change cannot interleave with it",
         """
         import asyncio
         class Limiter:
@@ -94,7 +101,29 @@ CASES = [
             def refill(self, key):
                 self.tokens[key] = 10
         """,
-        {(LOCK, 10)},
+        set(),
+    ),
+    (
+        "asyncio lock held across an await: a change outside it lands in the middle of the locked update",
+        """
+        import asyncio
+        class Balance:
+            def __init__(self):
+                self._lock = asyncio.Lock()
+                self.amount = 0
+            async def deposit(self, n):
+                async with self._lock:
+                    current = self.amount
+                    await self.audit(n)
+                    self.amount = current + n
+            def reset(self):
+                self.amount = 0
+            async def bump(self):
+                seen = self.amount
+                await asyncio.sleep(0)
+                self.amount = seen + 1
+        """,
+        {(LOCK, 12), (LOCK, 16)},
     ),
     (
         "file check-then-act: exists then makedirs/open/remove",
@@ -251,6 +280,116 @@ CASES = [
         set(),
     ),
 ]
+
+
+GRADED = [
+    (
+        "a reset at close and a race in the constructor are left to review; a handled race is not reported",
+        """
+        import os, threading
+        class Spool:
+            def __init__(self, root):
+                self._lock = threading.Lock()
+                self.pending = []
+                if not os.path.isdir(root):
+                    os.mkdir(root)
+            def add(self, item):
+                with self._lock:
+                    self.pending.append(item)
+            def close(self):
+                self.pending = []
+            def drop(self, path):
+                try:
+                    if os.path.exists(path):
+                        os.remove(path)
+                except FileNotFoundError:
+                    pass
+            def clean(self, path):
+                if os.path.exists(path):
+                    os.remove(path)
+        """,
+        None,
+        {(CHECK, 6, "possible"), (LOCK, 12, "possible"), (CHECK, 20, "confirmed")},
+    ),
+    (
+        "run()'s finally runs at exit; a coroutine's check and act with no await between are left to review",
+        """
+        import os, asyncio
+        def run(server, sock):
+            try:
+                server.serve()
+            finally:
+                if os.path.exists(sock):
+                    os.remove(sock)
+        async def upload(path):
+            if not os.path.isdir(path):
+                os.mkdir(path)
+        async def upload_later(path):
+            if not os.path.isdir(path):
+                await asyncio.sleep(0)
+                os.mkdir(path)
+        """,
+        None,
+        {(CHECK, 6, "possible"), (CHECK, 9, "possible"), (CHECK, 12, "confirmed")},
+    ),
+    (
+        "with the project model: on one loop a threading lock needs an await, and a file race is left to review",
+        """
+        import os, threading
+        class Cache:
+            def __init__(self):
+                self._lock = threading.Lock()
+                self.items = {}
+            def put(self, k, v):
+                with self._lock:
+                    self.items[k] = v
+            def clear(self):
+                self.items = {}
+        def prepare(path):
+            if not os.path.exists(path):
+                os.makedirs(path)
+        """,
+        {"app/mod.py": "event-loop"},
+        {(CHECK, 12, "possible")},
+    ),
+    (
+        "with the project model: the same file race in a sequential module of a command",
+        """
+        import os, threading
+        def prepare(path):
+            if not os.path.exists(path):
+                os.makedirs(path)
+        """,
+        {},
+        set(),
+    ),
+    (
+        "with the project model: a sequential module of a service (its server may run it on threads) keeps it",
+        """
+        import os, threading
+        def prepare(path):
+            if not os.path.exists(path):
+                os.makedirs(path)
+        """,
+        {"app/other.py": "threads"},
+        {(CHECK, 3, "confirmed")},
+    ),
+]
+
+
+@pytest.mark.parametrize(("source", "concurrency", "expected"), [c[1:] for c in GRADED], ids=[c[0] for c in GRADED])
+def test_graded(
+    tmp_path: Path, source: str, concurrency: dict[str, str] | None, expected: set[tuple[str, int, str]]
+) -> None:
+    """Findings with their confidence, with and without the project model's concurrency map."""
+    path = tmp_path / "app" / "mod.py"
+    path.parent.mkdir(parents=True)
+    path.write_text(textwrap.dedent(source).lstrip("\n"), encoding="utf-8")
+    data, _ = scan(tmp_path)
+    kinds = ("cli",) if concurrency == {} else ("http-service",)
+    project = None if concurrency is None else ProjectModel(kinds=kinds, concurrency=concurrency)
+    found = run_probes({"patterns": PatternsEvidence(status=Status.OK, data=data)}, project=project)
+    assert {(f.rule, f.line, f.confidence) for f in found if f.rule.startswith("concurrency.")} == expected
 
 
 @pytest.mark.parametrize(("source", "expected"), [(c[1], c[2]) for c in CASES], ids=[c[0] for c in CASES])

@@ -108,6 +108,19 @@ PYTHON = [
         set(),
     ),
     (
+        "one query per table (the loop variable names the table) is not N+1",
+        """
+        def counts(conn, tables):
+            for table in tables:
+                conn.execute(f"select count(*) from [{table}]").fetchone()
+                sql = "SELECT * FROM " + table + " WHERE id = ?"
+                conn.execute(sql, (1,)).fetchone()
+            for user_id in tables:
+                conn.execute(f"SELECT name FROM users WHERE id = {user_id}").fetchone()
+        """,
+        {(LOOP, 7)},
+    ),
+    (
         "lru_cache(maxsize=None), functools.cache, cache dict without eviction",
         """
         import functools
@@ -229,6 +242,8 @@ PYTHON = [
             conn.execute("SELECT * FROM tasks").fetchone()
             conn.execute("SELECT COUNT(*) FROM tasks").fetchall()
             conn.execute("SELECT * FROM tasks LIMIT 50 OFFSET 0").fetchall()
+            conn.execute("SELECT owner, SUM(points) FROM tasks GROUP BY owner").fetchall()
+            conn.execute("SELECT version FROM schema_migrations").fetchall()
             session.query(User).filter(User.active).all()
             session.query(User).limit(20).all()
         """,
@@ -270,7 +285,7 @@ PYTHON = [
 SCRIPTS = [
     (
         "app.ts",
-        "sync fs and execSync in async functions and handlers; better-sqlite3 statements",
+        "sync fs, execSync and better-sqlite3 statements in route handlers and the functions they call",
         """
         import fs from "fs";
         import { execSync } from "child_process";
@@ -280,7 +295,7 @@ SCRIPTS = [
         }
         app.post("/deploy", (req, res) => {
           execSync("make deploy");
-          res.send("ok");
+          res.send(load("x"));
         });
         class Store {
           async run(sql: string, ...params: unknown[]) {
@@ -288,18 +303,26 @@ SCRIPTS = [
             return stmt.run(...params);
           }
         }
+        const store = new Store();
+        router.get("/items", async (req, res) => res.json(await store.run("SELECT 1")));
         """,
         {(BLOCK, 5), (BLOCK, 8), (BLOCK, 14)},
     ),
     (
-        "tool.js",
-        "sync calls at start-up and in plain functions are fine; fs.promises is fine",
+        "boot.js",
+        "sync calls at start-up, in routes registered only in development, and in functions no handler calls",
         """
         const fs = require("fs");
-        const config = fs.readFileSync("config.json", "utf8");
-        function build() { fs.writeFileSync("out", "x"); }
-        async function save(p) { await fs.promises.writeFile(p, "x"); }
-        const m = new Map(); async function g(k) { return m.get(k); }
+        const { isDev } = require("./util");
+        async function connect() {
+          if (!fs.existsSync("data")) fs.mkdirSync("data");
+          return fs.readFileSync("data/config.json", "utf8");
+        }
+        if (isDev) {
+          app.get("/_e2e/reset", async (req, res) => { fs.rmSync("data", { recursive: true }); res.send("ok"); });
+        }
+        app.get("/health", (req, res) => res.send("ok"));
+        connect().then(() => app.listen(3000));
         """,
         set(),
     ),
@@ -318,6 +341,21 @@ SCRIPTS = [
         }
         """,
         {(LOOP, 3), (LOOP, 6), (LOOP, 8)},
+    ),
+    (
+        "counts.js",
+        "one query per table in a template literal is not N+1; a lookup per id is",
+        """
+        async function counts(tables, ids) {
+          for (const table of tables) {
+            await pool.query(`SELECT COUNT(*) FROM ${table}`);
+          }
+          for (const id of ids) {
+            await pool.query(`SELECT * FROM users WHERE id = ${id}`);
+          }
+        }
+        """,
+        {(LOOP, 6)},
     ),
     (
         "batch.js",
@@ -388,6 +426,230 @@ SCRIPTS = [
     ),
 ]
 
+REQUEST_PATHS = [
+    (
+        "bcrypt in a login socket handler, two files away",
+        {
+            "server/hash.js": """
+            const bcrypt = require("bcryptjs");
+            exports.verify = function (password, hash) {
+              return bcrypt.compareSync(password, hash);
+            };
+            """,
+            "server/auth.js": """
+            const hash = require("./hash");
+            exports.login = async function (user, password) {
+              const row = await db.findUser(user);
+              return row && hash.verify(password, row.password);
+            };
+            """,
+            "server/server.js": """
+            const { login } = require("./auth");
+            io.on("connection", (socket) => {
+              socket.on("login", async (data, callback) => {
+                callback(await login(data.username, data.password));
+              });
+            });
+            """,
+        },
+        {(BLOCK, "server/hash.js", 3, "confirmed")},
+    ),
+    (
+        "a route handler passed by reference, and a stat on the request path (likely: microseconds on a local disk)",
+        {
+            "src/auth.ts": """
+            import * as fs from "fs";
+            import { hashSync } from "bcrypt";
+            export function apiAuth(req, res, next) {
+              if (fs.existsSync("/run/maintenance")) return res.sendStatus(503);
+              req.key = hashSync(req.headers.key, 10);
+              next();
+            }
+            """,
+            "src/routes.ts": """
+            import express from "express";
+            import { apiAuth } from "./auth";
+            const router = express.Router();
+            router.get("/metrics", apiAuth, (req, res) => res.send("ok"));
+            """,
+        },
+        {(BLOCK, "src/auth.ts", 4, "likely"), (BLOCK, "src/auth.ts", 5, "confirmed")},
+    ),
+    (
+        "handlers wrapped in a helper or listed in an array; handlers exported from a controller and passed by name",
+        {
+            "server/handlers/files.js": """
+            const fs = require("fs");
+            exports.download = async (req, res) => {
+              res.send(fs.readFileSync(`uploads/${req.params.name}`));
+            };
+            """,
+            "server/routes.js": """
+            const { Router } = require("express");
+            const zlib = require("zlib");
+            const files = require("./handlers/files");
+            const asyncHandler = (fn) => (req, res, next) => fn(req, res, next).catch(next);
+            const router = Router();
+            router.get("/files/:name", asyncHandler(files.download));
+            router.post("/pack", [asyncHandler(async (req, res) => res.send(zlib.gzipSync(req.body)))]);
+            module.exports = router;
+            """,
+        },
+        {(BLOCK, "server/handlers/files.js", 3, "confirmed"), (BLOCK, "server/routes.js", 7, "confirmed")},
+    ),
+    (
+        "a first-run setup route is walked once (possible); the same helper on an ordinary route is confirmed",
+        {
+            "src/config.js": """
+            const fs = require("fs");
+            function saveConfig(config) {
+              fs.writeFileSync("data/config.json", JSON.stringify(config));
+            }
+            function saveTheme(theme) {
+              fs.writeFileSync("data/theme.json", JSON.stringify(theme));
+            }
+            module.exports = { saveConfig, saveTheme };
+            """,
+            "src/setup.js": """
+            const express = require("express");
+            const { saveConfig, saveTheme } = require("./config");
+            const app = express();
+            app.post("/setup", (req, res) => { saveConfig(req.body); res.sendStatus(204); });
+            app.post("/api/install/theme", (req, res) => { saveTheme(req.body); res.sendStatus(204); });
+            app.put("/api/theme", (req, res) => { saveTheme(req.body); res.sendStatus(204); });
+            """,
+        },
+        {(BLOCK, "src/config.js", 3, "possible"), (BLOCK, "src/config.js", 6, "confirmed")},
+    ),
+    (
+        "Python: an async route's helper reads a file; the same helper handed to a thread; a sync route",
+        {
+            "app/storage.py": """
+            def load(name):
+                with open(name) as fh:
+                    return fh.read()
+            """,
+            "app/views.py": """
+            import asyncio
+            from .storage import load
+            @app.get("/report")
+            async def report(request):
+                return load("report.txt")
+            @app.get("/offloaded")
+            async def offloaded(request):
+                return await asyncio.to_thread(load, "report.txt")
+            @app.get("/plain")
+            def plain(request):
+                with open("plain.txt") as fh:
+                    return fh.read()
+            """,
+        },
+        {(BLOCK, "app/storage.py", 2, "confirmed")},
+    ),
+    (
+        "synchronous SQLite on the request path: a sqlite3 connection's queries, better-sqlite3's exec",
+        {
+            "app/store.py": """
+            import sqlite3
+            class Store:
+                def __init__(self, path):
+                    self.conn = sqlite3.connect(path, check_same_thread=False)
+                def items(self, owner):
+                    cur = self.conn.cursor()
+                    cur.execute("SELECT * FROM items WHERE owner = ?", (owner,))
+                    return cur.fetchall()
+            store = Store("data.db")
+            @routes.get("/items")
+            async def items(request):
+                return store.items(request.query["owner"])
+            """,
+            "src/db.js": """
+            const Database = require("better-sqlite3");
+            const db = new Database("data.db");
+            app.post("/reset", (req, res) => {
+              db.exec("DELETE FROM items");
+              res.sendStatus(204);
+            });
+            """,
+        },
+        {
+            (BLOCK, "app/store.py", 7, "confirmed"),
+            (BLOCK, "app/store.py", 8, "confirmed"),
+            (BLOCK, "src/db.js", 4, "confirmed"),
+        },
+    ),
+    (
+        "a read whose result is kept runs once (possible); a read on every request is confirmed",
+        {
+            "src/pages.js": """
+            const fs = require("fs");
+            let indexHtml;
+            const sqlCache = new Map();
+            function sql(name) {
+              let text = sqlCache.get(name);
+              if (text === undefined) {
+                text = fs.readFileSync(`sql/${name}.sql`, "utf8");
+                sqlCache.set(name, text);
+              }
+              return text;
+            }
+            app.get("*", (req, res) => {
+              if (!indexHtml) indexHtml = fs.readFileSync("dist/index.html", "utf8");
+              res.send(indexHtml + sql("stats") + fs.readFileSync("dist/footer.html", "utf8"));
+            });
+            """,
+            "app/views.py": """
+            class Page(View):
+                async def get(self, request):
+                    if not hasattr(self, "_css"):
+                        with open("static/app.css") as fh:
+                            self._css = fh.read()
+                    if self._logo is None:
+                        self._banner = open("static/banner.txt").read()
+                    return self._css
+            """,
+        },
+        {
+            (BLOCK, "src/pages.js", 7, "possible"),
+            (BLOCK, "src/pages.js", 13, "possible"),
+            (BLOCK, "src/pages.js", 14, "confirmed"),
+            (BLOCK, "app/views.py", 4, "possible"),
+            (BLOCK, "app/views.py", 7, "confirmed"),
+        },
+    ),
+    (
+        "Python: ASGI apps, asyncio protocols and views; lifespan handlers and coroutines no handler calls",
+        {
+            "app/server.py": """
+            import time, subprocess
+            class App:
+                async def __call__(self, scope, receive, send):
+                    self.render()
+                def render(self):
+                    return subprocess.run(["date"], check=True)
+            class Lifespan:
+                async def __call__(self, scope, receive, send):
+                    time.sleep(1)
+            class Echo(asyncio.Protocol):
+                def data_received(self, data):
+                    time.sleep(0.1)
+            class Page(HTTPEndpoint):
+                async def get(self, request):
+                    time.sleep(0.1)
+            async def warm_up():
+                time.sleep(1)
+            """,
+        },
+        {
+            (BLOCK, "app/server.py", 6, "confirmed"),
+            (BLOCK, "app/server.py", 12, "confirmed"),
+            (BLOCK, "app/server.py", 15, "confirmed"),
+            (BLOCK, "app/server.py", 9, "possible"),
+            (BLOCK, "app/server.py", 17, "possible"),
+        },
+    ),
+]
+
 
 @pytest.mark.parametrize(("source", "expected"), [(c[1], c[2]) for c in PYTHON], ids=[c[0] for c in PYTHON])
 def test_python(tmp_path: Path, source: str, expected: set[tuple[str, int]]) -> None:
@@ -399,6 +661,89 @@ def test_python(tmp_path: Path, source: str, expected: set[tuple[str, int]]) -> 
 )
 def test_scripts(tmp_path: Path, name: str, source: str, expected: set[tuple[str, int]]) -> None:
     assert {(rule, line) for rule, _, line in findings(tmp_path, {f"src/{name}": source})} == expected
+
+
+GRADED = [
+    (
+        "caches filled from files on disk are left to review (possible); small tables by design are not reported",
+        {
+            "app/sql.py": """
+            _query_cache = {}
+            def query(name):
+                if name not in _query_cache:
+                    with open(f"sql/{name}.sql") as fh:
+                        _query_cache[name] = fh.read()
+                return _query_cache[name]
+            def settings(conn):
+                return conn.execute("SELECT key, value FROM settings").fetchall()
+            """,
+            "src/loader.ts": """
+            import { readFileSync } from "fs";
+            const scriptCache = new Map<string, string>();
+            export function script(name: string): string {
+              if (!scriptCache.has(name)) scriptCache.set(name, readFileSync(`lua/${name}.lua`, "utf8"));
+              return scriptCache.get(name)!;
+            }
+            """,
+        },
+        {(CACHE, "app/sql.py", 1, "possible"), (CACHE, "src/loader.ts", 2, "possible")},
+    ),
+    (
+        "a statement cache is not a statement: its get() does not run SQL",
+        {
+            "src/store.ts": """
+            import Database from "better-sqlite3";
+            export class Store {
+              private statementCache = new Map();
+              prepared(sql: string) {
+                const stmt = this.statementCache.get(sql);
+                return stmt.get(1);
+              }
+            }
+            const store = new Store();
+            app.get("/one", (req, res) => res.json(store.prepared("SELECT 1")));
+            """,
+        },
+        {(BLOCK, "src/store.ts", 6, "confirmed")},
+    ),
+]
+
+
+@pytest.mark.parametrize(("files", "expected"), [(c[1], c[2]) for c in GRADED], ids=[c[0] for c in GRADED])
+def test_graded(tmp_path: Path, files: dict[str, str], expected: set[tuple[str, str, int, str]]) -> None:
+    """Every performance finding with its confidence."""
+    for rel, text in files.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+    data, _ = scan(tmp_path)
+    found = run_probes({"patterns": PatternsEvidence(status=Status.OK, data=data)})
+    assert {(f.rule, f.path, f.line, f.confidence) for f in found if f.rule.startswith("performance.")} == expected
+
+
+@pytest.mark.parametrize(
+    ("files", "expected"), [(c[1], c[2]) for c in REQUEST_PATHS], ids=[c[0] for c in REQUEST_PATHS]
+)
+def test_request_paths(tmp_path: Path, files: dict[str, str], expected: set[tuple[str, str, int, str]]) -> None:
+    """Blocking calls count on the request path of an event loop, across files; the confidence says how sure."""
+    for rel, text in files.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+    data, _ = scan(tmp_path)
+    found = run_probes({"patterns": PatternsEvidence(status=Status.OK, data=data)})
+    assert {(f.rule, f.path, f.line, f.confidence) for f in found if f.rule == BLOCK} == expected
+
+
+def test_request_path_is_named_in_the_message(tmp_path: Path) -> None:
+    files = REQUEST_PATHS[0][1]
+    for rel, text in files.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+    data, _ = scan(tmp_path)
+    (finding,) = [f for f in run_probes({"patterns": PatternsEvidence(status=Status.OK, data=data)}) if f.rule == BLOCK]
+    assert finding.message.startswith(
+        "bcrypt.compareSync blocks the event loop on the request path ('login' handler of socket at "
+        "server/server.js:3, through login and verify)"
+    )
 
 
 def test_only_source_files_count(tmp_path: Path) -> None:

@@ -1,7 +1,10 @@
-"""Concurrency hazards in Python: state a class's lock should guard but does not, check-then-act races
-on files and shared dicts, and read-modify-write of module-level state in modules that start threads.
+"""Concurrency hazards in Python: state a class's lock should guard but does not (here), check-then-act races on
+files and shared dicts, and read-modify-write of module-level state in modules that start threads
+(:mod:`assess.patterns.concurrency_races`).
 
-JavaScript runs handlers on one thread, so these hazards are Python-only here.
+JavaScript runs handlers on one thread, so these hazards are Python-only here. Each site says when its code runs
+(:mod:`assess.patterns.concurrency_when`), so the probes can leave alone what cannot race: start-up and exit code,
+and on a single-threaded event loop, updates that no ``await`` interrupts.
 """
 
 from __future__ import annotations
@@ -14,7 +17,8 @@ from typing import Literal
 
 from assess.model.patterns import Site, register_site
 from assess.patterns import register_extractor
-from assess.patterns.pyast import PythonFile, keyword, per_file, per_node
+from assess.patterns.concurrency_when import CONSTRUCTORS, awaits_within, phase
+from assess.patterns.pyast import PythonFile, per_file
 
 
 @register_site
@@ -26,6 +30,14 @@ class StateOutsideLockSite(Site):
     lock: str
     guarded_in: str
     """A method that changes the same attribute while holding the lock."""
+    lock_kind: str = "threads"
+    """``asyncio`` when every lock of the class is an ``asyncio`` lock (it orders coroutines, not threads)."""
+    suspends: bool = True
+    """Whether a coroutine can be interrupted in the middle of an update: a locked change of the attribute sits in a
+    block that awaits, or this change follows an ``await`` after the attribute was read. Without that, on one event
+    loop the unlocked change cannot interleave with the locked one."""
+    phase: str | None = None
+    """``start-up`` or ``exit`` when the change is made by a method that runs then (``close``, ``setup``)."""
 
 
 @register_site
@@ -36,6 +48,13 @@ class CheckThenActSite(Site):
     check: str
     act: str
     act_line: int
+    phase: str | None = None
+    """``constructor``, ``start-up`` or ``exit`` when the code runs then
+    (:func:`assess.patterns.concurrency_when.phase`)."""
+    coroutine: bool = False
+    """Whether the check runs in a coroutine (``async def``)."""
+    awaits: bool = False
+    """Whether the coroutine awaits between the check and the act (where another coroutine can run)."""
 
 
 @register_site
@@ -59,22 +78,6 @@ STARTER_ATTRS = frozenset(api.rsplit(".", 1)[-1] for api in THREAD_STARTERS)
 """The last parts of the thread-starting APIs (every one is dotted: a bare name matches only through an import)."""
 MUTATORS = {"append", "extend", "insert", "pop", "popleft", "appendleft", "remove", "clear", "update", "add",
             "discard", "setdefault", "popitem", "sort", "reverse"}  # fmt: skip
-CONSTRUCTORS = {"__init__", "__post_init__", "__new__", "__init_subclass__", "setUp"}
-EXISTS = {"os.path.exists", "os.path.isfile", "os.path.isdir", "os.path.lexists"}
-PATH_METHODS = {"exists", "is_file", "is_dir"}
-FILE_ACTS = {"open", "io.open", "os.open", "os.remove", "os.unlink", "os.makedirs", "os.mkdir", "os.rmdir",
-             "os.rename", "os.replace", "shutil.rmtree", "shutil.move"}  # fmt: skip
-TOLERANT = ("exist_ok", "missing_ok", "ignore_errors", "dirs_exist_ok")
-"""Keyword arguments that make the act succeed whether or not the check still holds."""
-PATH_ACTS = {"open", "read_text", "write_text", "read_bytes", "write_bytes", "unlink", "mkdir", "touch", "rmdir",
-             "rename", "replace"}  # fmt: skip
-CONCURRENT_MODULES = {
-    "threading", "concurrent", "multiprocessing", "asyncio", "http", "socketserver", "flask", "fastapi", "django",
-    "aiohttp", "starlette", "celery", "tornado", "sanic", "falcon", "bottle", "rq", "dramatiq", "gunicorn", "uvicorn",
-}  # fmt: skip
-"""Imports that say a module's code runs concurrently (threads, processes, async tasks, request workers)."""
-MUTABLE_FACTORIES = {"dict", "list", "set", "collections.defaultdict", "collections.OrderedDict", "collections.Counter",
-                     "collections.deque"}  # fmt: skip
 
 Function = ast.FunctionDef | ast.AsyncFunctionDef
 
@@ -211,13 +214,53 @@ def locked_classes(pf: PythonFile) -> list[LockedClass]:
 def state_outside_lock(pf: PythonFile) -> Iterator[Site]:
     for lc in locked_classes(pf):
         guarded = lc.guarded()
+        kind = _lock_kind(pf, lc)
         seen: set[tuple[str, str]] = set()
         for m, stmt, attr, held in lc.changes():
             if held or attr not in guarded or (m.name, attr) in seen:
                 continue
             seen.add((m.name, attr))
-            yield _site(pf, StateOutsideLockSite, stmt, owner=lc.node.name, attribute=attr,
-                        lock=sorted(lc.locks)[0], guarded_in=guarded[attr])  # fmt: skip
+            suspends = _locked_update_suspends(lc, attr) or _read_await_write(pf, m, stmt, attr)
+            yield _site(pf, StateOutsideLockSite, stmt, owner=lc.node.name, attribute=attr, lock=sorted(lc.locks)[0],
+                        guarded_in=guarded[attr], lock_kind=kind, suspends=suspends,
+                        phase=_method_phase(pf, stmt))  # fmt: skip
+
+
+def _lock_kind(pf: PythonFile, lc: LockedClass) -> str:
+    """``asyncio`` when every lock the class makes is an asyncio lock, else ``threads``."""
+    made = {pf.call_name(n.value) for n in pf.within(lc.node, ast.Assign)
+            if isinstance(n.value, ast.Call) and pf.call_name(n.value) in LOCK_FACTORIES}  # fmt: skip
+    return "asyncio" if made and all(m.startswith("asyncio.") for m in made) else "threads"
+
+
+def _method_phase(pf: PythonFile, stmt: ast.stmt) -> str | None:
+    found = phase(pf, stmt)
+    return found if found in {"start-up", "exit"} else None
+
+
+def _locked_update_suspends(lc: LockedClass, attr: str) -> bool:
+    """Whether a change of ``attr`` made under the lock sits in a locked block (or method) that awaits."""
+    for m, stmt, changed, held in lc.changes():
+        if changed != attr or not held:
+            continue
+        block = next((a for a in lc.pf.ancestors(stmt) if isinstance(a, ast.With | ast.AsyncWith)
+                      and any(_self_attr(_unwrap(i.context_expr)) in lc.locks for i in a.items)), None)  # fmt: skip
+        if awaits_within(lc.pf, block if block is not None and lc.pf.contains(m, block) else m):
+            return True
+    return False
+
+
+def _read_await_write(pf: PythonFile, method: Function, stmt: ast.stmt, attr: str) -> bool:
+    """Whether ``method`` reads ``self.attr``, then awaits, then changes it at ``stmt``."""
+    if not isinstance(method, ast.AsyncFunctionDef):
+        return False
+    reads = [n.lineno for n in pf.within(method, ast.Attribute)
+             if isinstance(n.ctx, ast.Load) and _self_attr(n) == attr and n.lineno < stmt.lineno]  # fmt: skip
+    return (
+        bool(reads)
+        and awaits_within(pf, method, before=stmt.lineno)
+        and any(reads[0] <= n.lineno for n in pf.within(method, ast.Await) if n.lineno < stmt.lineno)
+    )
 
 
 def thread_starter(pf: PythonFile, root: ast.AST | None = None) -> str | None:
@@ -242,184 +285,3 @@ def _thread_starters(pf: PythonFile) -> list[tuple[ast.AST, str]]:
         elif node.attr == "run_in_executor":
             out.append((node, "run_in_executor"))
     return sorted(out, key=lambda found: pf.position(found[0]))
-
-
-def _under_lock(pf: PythonFile, node: ast.AST, locks: set[str] = frozenset()) -> bool:  # type: ignore[assignment]
-    """Whether ``node`` runs inside ``with <something named like a lock>:``."""
-    for a in pf.ancestors(node):
-        if isinstance(a, ast.With | ast.AsyncWith):
-            for item in a.items:
-                text = pf.dotted(_unwrap(item.context_expr))
-                if "lock" in text.lower() or "mutex" in text.lower() or text in locks:
-                    return True
-    return False
-
-
-def _path_checks(pf: PythonFile, test: ast.expr) -> Iterator[tuple[ast.expr, str]]:
-    """(checked path expression, check) for each existence check in an ``if`` test."""
-    for node in pf.within(test, ast.Call):
-        name = pf.call_name(node)
-        if name in EXISTS and node.args:
-            yield node.args[0], name
-        elif isinstance(node.func, ast.Attribute) and node.func.attr in PATH_METHODS and not node.args:
-            yield node.func.value, f".{node.func.attr}()"
-
-
-def _tolerant(call: ast.Call) -> bool:
-    return any(isinstance(v := keyword(call, k), ast.Constant) and v.value for k in TOLERANT)
-
-
-def _file_act(pf: PythonFile, call: ast.Call, subject: str) -> str | None:
-    name = pf.call_name(call)
-    if name in FILE_ACTS and call.args and ast.dump(call.args[0]) == subject:
-        return None if _tolerant(call) else name
-    func = call.func
-    if isinstance(func, ast.Attribute) and func.attr in PATH_ACTS and ast.dump(func.value) == subject:
-        return None if _tolerant(call) else f".{func.attr}()"
-    return None
-
-
-def _branch_nodes(pf: PythonFile, node: ast.If, *types: type[ast.AST]) -> Iterator[ast.AST]:
-    """Nodes of ``types`` in the ``if`` body and its ``else`` (an ``elif`` is a check of its own), in walk order."""
-    elif_ = len(node.orelse) == 1 and isinstance(node.orelse[0], ast.If)
-    for stmt in [*node.body, *([] if elif_ else node.orelse)]:
-        if not isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-            yield from pf.within(stmt, *types)
-
-
-def _file_races(pf: PythonFile, node: ast.If) -> Iterator[Site]:
-    for path, check in _path_checks(pf, node.test):
-        subject = ast.dump(path)
-        for call in _branch_nodes(pf, node, ast.Call):
-            if isinstance(call, ast.Call) and (act := _file_act(pf, call, subject)):
-                yield _site(pf, CheckThenActSite, node.test, subject=ast.unparse(path), check=check, act=act,
-                            act_line=call.lineno)  # fmt: skip
-                return
-
-
-def _dict_checks(pf: PythonFile, test: ast.expr) -> Iterator[ast.expr]:
-    """The dicts an ``if`` test looks a key up in: ``k not in d``, ``k in d``, ``d.get(k) is None``."""
-    for node in pf.within(test, ast.Compare, ast.Call):
-        if isinstance(node, ast.Compare) and len(node.ops) == 1 and isinstance(node.ops[0], ast.In | ast.NotIn):
-            yield node.comparators[0]
-        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "get":
-            yield node.func.value
-
-
-def _dict_act(node: ast.AST, subject: str) -> bool:
-    if isinstance(node, ast.Assign | ast.Delete):
-        targets = node.targets
-        return any(isinstance(t, ast.Subscript) and ast.dump(t.value) == subject for t in targets)
-    return False
-
-
-def _shared_dict(pf: PythonFile, expr: ast.expr, threaded_classes: set[str], module_threads: bool) -> bool:
-    if (attr := _self_attr(expr)) and not isinstance(expr, ast.Subscript):
-        cls = next((a for a in pf.ancestors(expr) if isinstance(a, ast.ClassDef)), None)
-        return cls is not None and f"{cls.name}.{attr}" in threaded_classes
-    if isinstance(expr, ast.Name) and module_threads and expr.id in _module_state(pf):
-        fn = pf.enclosing_function(expr)
-        local = fn is not None and expr.id in _assigned_names(pf, fn)
-        return not local
-    return False
-
-
-@per_node
-def _assigned_names(pf: PythonFile, fn: Function) -> set[str]:
-    """Names assigned anywhere in ``fn`` (nested functions included): local there, not module state."""
-    found = pf.within(fn, ast.Assign, ast.AnnAssign)
-    return {name for n in found if isinstance(n, ast.Assign | ast.AnnAssign) for name in _names(n)}
-
-
-def _names(stmt: ast.Assign | ast.AnnAssign) -> set[str]:
-    targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
-    return {t.id for t in targets if isinstance(t, ast.Name)}
-
-
-def _threaded_attrs(pf: PythonFile) -> set[str]:
-    """``Class.attr`` for attributes of classes that use threads, except those the class's lock guards."""
-    out: set[str] = set()
-    locked = {lc.node.name: lc for lc in locked_classes(pf)}
-    for cls in pf.of_type(ast.ClassDef):
-        if cls.name not in locked and not thread_starter(pf, cls):
-            continue
-        guarded = set(locked[cls.name].guarded()) if cls.name in locked else set()
-        attrs = {a for node in pf.within(cls, ast.stmt) for a in mutations(node)}
-        out |= {f"{cls.name}.{a}" for a in attrs - guarded}
-    return out
-
-
-@register_extractor("python")
-def check_then_act(pf: PythonFile) -> Iterator[Site]:
-    """File races in code that runs concurrently (a one-shot script racing with nobody is left alone), and
-    check-then-insert on dicts shared between threads."""
-    threaded = _threaded_attrs(pf)
-    module_threads = thread_starter(pf) is not None
-    concurrent = bool({m.split(".")[0] for m in pf.imports} & CONCURRENT_MODULES)
-    for node in pf.of_type(ast.If):
-        if _under_lock(pf, node):
-            continue
-        found = list(_file_races(pf, node)) if concurrent or pf.in_async(node) else []
-        for expr in [] if found else _dict_checks(pf, node.test):
-            if not _shared_dict(pf, expr, threaded, module_threads):
-                continue
-            subject = ast.dump(expr)
-            act = next((n for n in _branch_nodes(pf, node, ast.Assign, ast.Delete) if _dict_act(n, subject)), None)
-            if act is not None:
-                kind = "del" if isinstance(act, ast.Delete) else "store"
-                found.append(_site(pf, CheckThenActSite, node.test, subject=ast.unparse(expr), check="key lookup",
-                                   act=kind, act_line=getattr(act, "lineno", node.lineno)))  # fmt: skip
-                break
-        yield from found[:1]
-
-
-@per_file
-def _module_state(pf: PythonFile) -> set[str]:
-    names: set[str] = set()
-    for stmt in pf.tree.body:
-        if not isinstance(stmt, ast.Assign | ast.AnnAssign) or stmt.value is None:
-            continue
-        value = stmt.value
-        mutable = isinstance(value, ast.Dict | ast.List | ast.Set) or (
-            isinstance(value, ast.Call) and pf.call_name(value) in MUTABLE_FACTORIES
-        )
-        counter = isinstance(value, ast.Constant) and type(value.value) in {int, float}
-        if mutable or counter:
-            names |= _names(stmt)
-    return names
-
-
-def _read_modify_write(stmt: ast.stmt, state: set[str], declared: set[str]) -> str | None:
-    """The module-level name ``stmt`` updates from its own value (``n += 1``, ``d[k] = d.get(k, 0) + 1``), or None."""
-    if isinstance(stmt, ast.AugAssign):
-        aug = stmt.target
-        if isinstance(aug, ast.Name) and aug.id in state & declared:
-            return aug.id
-        if isinstance(aug, ast.Subscript) and isinstance(aug.value, ast.Name) and aug.value.id in state:
-            return aug.value.id
-    if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
-        target = stmt.targets[0]
-        name = target.id if isinstance(target, ast.Name) and target.id in declared else None
-        if isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name):
-            name = target.value.id
-        read = {n.id for n in ast.walk(stmt.value) if isinstance(n, ast.Name)}
-        if name in state and name in read:
-            return name
-    return None
-
-
-@register_extractor("python")
-def shared_module_state(pf: PythonFile) -> Iterator[Site]:
-    threads = thread_starter(pf)
-    state = _module_state(pf)
-    if threads is None or not state:
-        return
-    for fn in pf.of_type(ast.FunctionDef, ast.AsyncFunctionDef):
-        declared = {n for g in pf.within(fn, ast.Global) for n in g.names}
-        seen: set[str] = set()
-        for stmt in pf.within(fn, ast.stmt):
-            if pf.enclosing_function(stmt) is fn and not _under_lock(pf, stmt):
-                name = _read_modify_write(stmt, state, declared)
-                if name and name not in seen:
-                    seen.add(name)
-                    yield _site(pf, SharedStateSite, stmt, name=name, threads=threads)

@@ -1,7 +1,9 @@
-"""Performance hazards in Python: blocking calls in ``async def``, queries in loops (N+1), unbounded
-caches, whole-table reads, and event buses that call their handlers in the publisher's thread.
+"""Performance hazards in Python: queries in loops (N+1), unbounded caches, whole-table reads, and event buses that
+call their handlers in the publisher's thread.
 
-The site types are shared with the JavaScript/TypeScript extractor (:mod:`assess.patterns.performance_js`).
+The site types are shared with the JavaScript/TypeScript extractor (:mod:`assess.patterns.performance_js`). Blocking
+calls, and the call graph that places them on a request path, are recorded by
+:mod:`assess.patterns.performance_paths_py` and :mod:`assess.patterns.performance_paths_js`.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from typing import Literal
 
 from assess.model.patterns import Site, register_site
 from assess.patterns import register_extractor
-from assess.patterns.performance_sql import query_text
+from assess.patterns.performance_sql import query_text, table_names
 from assess.patterns.pyast import PythonFile, keyword
 
 
@@ -22,7 +24,17 @@ class BlockingCallSite(Site):
     kind: Literal["blocking-call"] = "blocking-call"
     callee: str
     context: str
-    """``async function`` or ``request handler``: what the call blocks."""
+    """``async function`` (an ``async def`` or JavaScript ``async function``), ``request handler`` (the callback of a
+    route) or ``function`` (any other function: it blocks whoever calls it)."""
+    cost: str = "io"
+    """What the call waits for: ``io`` (files, a database), ``process`` (a child process), ``cpu`` (hashing,
+    compression), ``network``, ``sleep``, or ``metadata`` (a stat of a path: microseconds on a local disk)."""
+    owner_line: int | None = None
+    """The line of the function that owns the call in the file's call graph
+    (:class:`assess.patterns.performance_graph.CallGraphSite`; None: module level)."""
+    memoised: bool = False
+    """Whether the call runs only while its result is not kept yet (``if (!this.html) this.html = readFileSync(...)``,
+    ``if self._data is None:``): once per process (or per key), not per request."""
 
 
 @register_site
@@ -39,6 +51,9 @@ class UnboundedCacheSite(Site):
     kind: Literal["unbounded-cache"] = "unbounded-cache"
     name: str
     mechanism: str
+    loads_files: bool = False
+    """Whether the code that fills it reads a file for each entry (SQL, templates): the keys are then bounded by the
+    files on disk, unless callers can name any file."""
 
 
 @register_site
@@ -55,13 +70,6 @@ class SyncDeliverySite(Site):
     handler: str
 
 
-HTTP_VERBS = {"get", "post", "put", "patch", "delete", "head", "options", "request"}
-BLOCKING = {
-    "time.sleep", "urllib.request.urlopen", "sqlite3.connect", "subprocess.run", "subprocess.call",
-    "subprocess.check_call", "subprocess.check_output", "os.system", "open", "io.open", "builtins.open",
-    "socket.create_connection", "shutil.copyfile", "shutil.copy", "shutil.rmtree",
-}  # fmt: skip
-BLOCKING_CLIENTS = ("requests", "httpx", "urllib3")
 SQL_METHODS = {"execute", "fetch", "fetchrow", "fetchval", "executescript"}
 ORM_READS = {"get", "filter", "filter_by", "exclude", "first", "count", "exists", "get_or_404", "scalar", "scalars"}
 SESSION_READS = {"get", "query", "execute", "scalar", "scalars", "filter", "filter_by"}
@@ -83,29 +91,6 @@ def _site(pf: PythonFile, cls: type[Site], node: ast.AST, line: int | None = Non
     line = line or start
     return cls(path=pf.path, line=line, end_line=max(end, line), language="Python",
                snippet=pf.snippet(node), function=pf.qualname(node), **fields)  # fmt: skip
-
-
-def _in_lambda(pf: PythonFile, node: ast.AST) -> bool:
-    for a in pf.ancestors(node):
-        if isinstance(a, ast.Lambda):
-            return True
-        if isinstance(a, ast.FunctionDef | ast.AsyncFunctionDef):
-            return False
-    return False
-
-
-def blocking_callee(name: str) -> bool:
-    if name in BLOCKING:
-        return True
-    head, _, verb = name.rpartition(".")
-    return head in BLOCKING_CLIENTS and verb in HTTP_VERBS
-
-
-@register_extractor("python")
-def blocking_calls(pf: PythonFile) -> Iterator[Site]:
-    for call, name in pf.calls():
-        if blocking_callee(name) and pf.in_async(call) and not _in_lambda(pf, call):
-            yield _site(pf, BlockingCallSite, call, callee=name, context="async function")
 
 
 def _loop_names(pf: PythonFile, call: ast.Call) -> tuple[int, set[str]] | None:
@@ -153,6 +138,8 @@ def queries_in_loops(pf: PythonFile) -> Iterator[Site]:
             continue
         used = {n.id for arg in [*call.args, *(k.value for k in call.keywords)] for n in ast.walk(arg)
                 if isinstance(n, ast.Name)}  # fmt: skip
+        if call.args and table_names(pf, call.args[0]) & loop[1]:
+            continue  # one query per table: queries of different tables cannot be folded into one
         if hit := sorted(used & loop[1]):
             yield _site(pf, QueryInLoopSite, call, callee=name, loop_line=loop[0], variable=hit[0])
 
@@ -250,7 +237,25 @@ def cache_dicts(pf: PythonFile) -> Iterator[Site]:
             continue
         filled, evicted = _cache_use(pf, scope, name, on_self, node)
         if filled and not evicted:
-            yield _site(pf, UnboundedCacheSite, node, name=name, mechanism="dict")
+            loads = _fills_from_files(pf, scope, name, on_self)
+            yield _site(pf, UnboundedCacheSite, node, name=name, mechanism="dict", loads_files=loads)
+
+
+FILE_READS = {"open", "io.open", "builtins.open"}
+
+
+def _fills_from_files(pf: PythonFile, scope: ast.AST, name: str, on_self: bool) -> bool:
+    """Whether a function that stores into the cache reads a file (``open``, ``Path.read_text``)."""
+    stores = [
+        n for n in pf.subtree(scope)
+        if isinstance(n, ast.Subscript) and isinstance(n.ctx, ast.Store) and _ref(n.value, name, on_self)
+    ]  # fmt: skip
+    for fn in {f for n in stores if (f := pf.enclosing_function(n)) is not None}:
+        for call, callee in pf.calls(fn):
+            method = call.func.attr if isinstance(call.func, ast.Attribute) else ""
+            if callee in FILE_READS or method in {"read_text", "read_bytes"}:
+                return True
+    return False
 
 
 FULL_READERS = {"pandas.read_sql", "pandas.read_sql_query", "pd.read_sql", "pd.read_sql_query"}

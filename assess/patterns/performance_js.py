@@ -1,6 +1,6 @@
-"""Performance hazards in JavaScript and TypeScript: synchronous I/O in async functions and request
-handlers (``fs.*Sync``, ``execSync``, better-sqlite3), queries in loops, unbounded ``Map`` caches,
-whole-table reads (``findMany()`` without ``take``), and synchronous event delivery."""
+"""Performance hazards in JavaScript and TypeScript: queries in loops, unbounded ``Map`` caches, whole-table reads
+(``findMany()`` without ``take``), and synchronous event delivery. Blocking calls and who calls them are in
+:mod:`assess.patterns.performance_paths_js`."""
 
 from __future__ import annotations
 
@@ -14,13 +14,12 @@ from assess.patterns import register_extractor
 from assess.patterns.performance import (
     CACHE_NAME,
     SUBSCRIBERS,
-    BlockingCallSite,
     QueryInLoopSite,
     SyncDeliverySite,
     UnboundedCacheSite,
     UnpaginatedQuerySite,
 )
-from assess.patterns.performance_sql import QueryText
+from assess.patterns.performance_sql import TABLE_SLOT, QueryText
 from assess.patterns.scripts import ScriptFile
 
 FUNCTIONS = {
@@ -28,13 +27,9 @@ FUNCTIONS = {
     "generator_function_declaration", "generator_function", "function",
 }  # fmt: skip
 ROUTE_METHODS = {"get", "post", "put", "patch", "delete", "all", "use", "options", "head"}
-SYNC_IO = re.compile(
-    r"^(readFile|writeFile|appendFile|readdir|stat|lstat|mkdir|unlink|copyFile|rename|rm|rmdir|access|open|read|"
-    r"write|exists|exec|execFile|spawn)Sync$"
-)
-SYNC_MODULES = {"fs", "node:fs", "fs-extra", "graceful-fs", "child_process", "node:child_process"}
 STATEMENT_CALLS = {"run", "all", "get", "iterate"}
-STATEMENT_NAME = re.compile(r"stmt|statement", re.IGNORECASE)
+STATEMENT_NAME = re.compile(r"(stmt|statement)$", re.IGNORECASE)
+"""Names of prepared statements (``stmt``, ``insertStatement``), not of what holds them (``statementCache``)."""
 ORM_FINDS = {"findUnique", "findFirst", "findMany", "findUniqueOrThrow", "findFirstOrThrow", "findOne", "findById",
              "findByPk", "findAll", "findOneBy", "findBy", "countDocuments"}  # fmt: skip
 DB_OBJECT = re.compile(r"(^|\.)(pool|db|client|conn|connection|knex|sql|database|pg|mysql|sqlite)$", re.IGNORECASE)
@@ -59,19 +54,11 @@ def _site(sf: ScriptFile, cls: type[Site], node: Node, **fields: object) -> Site
                function=sf.enclosing_function(node), **fields)  # fmt: skip
 
 
-def _function_of(node: Node) -> Node | None:
-    return next((a for a in _ancestors(node) if a.type in FUNCTIONS), None)
-
-
 def _ancestors(node: Node) -> Iterator[Node]:
     parent = node.parent
     while parent is not None:
         yield parent
         parent = parent.parent
-
-
-def _is_async(fn: Node) -> bool:
-    return any(c.type == "async" for c in fn.children)
 
 
 def _callee(sf: ScriptFile, call: Node) -> tuple[str, str]:
@@ -87,28 +74,6 @@ def _callee(sf: ScriptFile, call: Node) -> tuple[str, str]:
 def _args(call: Node) -> list[Node]:
     args = call.child_by_field_name("arguments")
     return [a for a in args.named_children if a.type != "comment"] if args is not None else []
-
-
-def _route_handler(sf: ScriptFile, fn: Node) -> bool:
-    """Whether ``fn`` is the callback of ``app.get("/path", fn)`` or ``http.createServer(fn)``."""
-    if fn.parent is None or fn.parent.type != "arguments" or fn.parent.parent is None:
-        return False
-    call = fn.parent.parent
-    text, last = _callee(sf, call)
-    if last == "createServer":
-        return True
-    args = _args(call)
-    first = sf.node_text(args[0]).strip("'\"`") if args else ""
-    return last in ROUTE_METHODS and first.startswith("/") and "." in text
-
-
-def _context(sf: ScriptFile, node: Node) -> str | None:
-    fn = _function_of(node)
-    if fn is None:
-        return None
-    if _is_async(fn):
-        return "async function"
-    return "request handler" if _route_handler(sf, fn) else None
 
 
 def _statement_object(sf: ScriptFile, obj: Node, fn: Node | None) -> bool:
@@ -128,27 +93,6 @@ def _statement_object(sf: ScriptFile, obj: Node, fn: Node | None) -> bool:
 
 def _calls(sf: ScriptFile) -> Iterator[Node]:
     return (n for n in _walk(sf.tree.root_node) if n.type == "call_expression")
-
-
-@register_extractor("script")
-def blocking_calls(sf: ScriptFile) -> Iterator[Site]:
-    imports = set(sf.imports)
-    sync_io, sqlite = bool(imports & SYNC_MODULES), "better-sqlite3" in imports
-    for call in _calls(sf):
-        text, last = _callee(sf, call)
-        blocking = sync_io and bool(SYNC_IO.match(last))
-        func = call.child_by_field_name("function")
-        if (
-            not blocking
-            and sqlite
-            and last in STATEMENT_CALLS
-            and func is not None
-            and func.type == "member_expression"
-        ):
-            obj = func.child_by_field_name("object")
-            blocking = obj is not None and _statement_object(sf, obj, _function_of(call))
-        if blocking and (context := _context(sf, call)):
-            yield _site(sf, BlockingCallSite, call, callee=text, context=context)
 
 
 def _literal(sf: ScriptFile, node: Node | None) -> str | None:
@@ -186,6 +130,23 @@ def _is_query(sf: ScriptFile, call: Node) -> bool:
     return last in {"query", "execute"} and bool(DB_OBJECT.search(obj))
 
 
+def _table_names(sf: ScriptFile, call: Node) -> set[str]:
+    """Names interpolated where the SQL template literal of ``call`` names its table (`` `FROM ${table}` ``)."""
+    args = _args(call)
+    if not args or args[0].type != "template_string":
+        return set()
+    out: set[str] = set()
+    text = ""
+    for part in args[0].named_children:
+        if part.type != "template_substitution":
+            text += sf.node_text(part)
+            continue
+        if TABLE_SLOT.search(text):
+            out |= {sf.node_text(n) for n in _walk(part) if n.type == "identifier"}
+        text += "?"
+    return out
+
+
 def _pattern_names(sf: ScriptFile, node: Node | None) -> set[str]:
     if node is None:
         return set()
@@ -220,6 +181,8 @@ def queries_in_loops(sf: ScriptFile) -> Iterator[Site]:
         if not _is_query(sf, call) or (loop := _loop_names(sf, call)) is None:
             continue
         used = {sf.node_text(n) for n in _walk(call) if n.type in {"identifier", "shorthand_property_identifier"}}
+        if _table_names(sf, call) & loop[1]:
+            continue  # one query per table: queries of different tables cannot be folded into one
         if hit := sorted(used & loop[1]):
             yield _site(sf, QueryInLoopSite, call, callee=_callee(sf, call)[0], loop_line=loop[0], variable=hit[0])
 
@@ -264,7 +227,21 @@ def cache_maps(sf: ScriptFile) -> Iterator[Site]:
                 r"delete\s+" + r + r"\s*\[|Object\.keys\(\s*" + r + r"\s*\)\.length|" + lead + r + r"\s*=[^=]", rest
             )
         if filled and not evicted:
-            yield _site(sf, UnboundedCacheSite, node, name=name, mechanism=kind)
+            yield _site(sf, UnboundedCacheSite, node, name=name, mechanism=kind, loads_files=_loads_files(sf, ref))
+
+
+FILE_READ = re.compile(r"\breadFile(Sync)?\s*\(")
+
+
+def _loads_files(sf: ScriptFile, ref: str) -> bool:
+    """Whether a function that fills the cache ``ref`` (``ref.set(...)``, ``ref[k] = ...``) reads a file."""
+    for fn in _walk(sf.tree.root_node):
+        if fn.type not in FUNCTIONS:
+            continue
+        text = sf.node_text(fn)
+        if (f"{ref}.set(" in text or f"{ref}[" in text) and FILE_READ.search(text):
+            return True
+    return False
 
 
 def _object_keys(sf: ScriptFile, node: Node) -> set[str]:

@@ -17,9 +17,16 @@ from assess.patterns.pyast import PythonFile, per_node
 SELECT = re.compile(r"^\s*\(?\s*(select|with)\b.*\bfrom\b", re.IGNORECASE | re.DOTALL)
 BOUND = re.compile(r"\b(limit|offset|fetch\s+(first|next)|top\s+\d|rownum)\b", re.IGNORECASE)
 WHERE = re.compile(r"\b(where|join)\b", re.IGNORECASE)
-AGGREGATE = re.compile(r"^\s*select\s+(count|sum|max|min|avg|exists|total)\s*\(", re.IGNORECASE)
+AGGREGATE = re.compile(
+    r"^\s*select\b(?:(?!\bfrom\b).)*\b(count|sum|max|min|avg|exists|total|group_concat|string_agg|array_agg)\s*\("
+    r"|\bgroup\s+by\b",
+    re.IGNORECASE | re.DOTALL,
+)
+"""An aggregate in the select list, or a ``GROUP BY``: one row per group comes back, not the table."""
 TABLE = re.compile(r"\bfrom\s+([\w.\"`\[\]]+)", re.IGNORECASE)
 MAX_DEPTH = 4
+TABLE_SLOT = re.compile(r"\b(from|join|into|update|table)\s*[\[\"`]?\s*$", re.IGNORECASE)
+"""Query text that ends where a table name goes: what is interpolated next names the table."""
 
 
 @dataclass(frozen=True)
@@ -143,3 +150,34 @@ def query_text(pf: PythonFile, expr: ast.AST) -> QueryText | None:
     if base is None:
         return None
     return QueryText(base=base, every=_every(pf, expr, scope))
+
+
+def table_names(pf: PythonFile, expr: ast.AST) -> set[str]:
+    """Names interpolated where the query ``expr`` holds names its table (``f"select count(*) from [{table}]"``,
+    ``"SELECT * FROM " + name``), read through one assignment of a name in the same function."""
+    if isinstance(expr, ast.Name):
+        found = _assignments(pf, _scope(pf, expr), expr.id)
+        expr = found[-1][1] if found else expr
+    pieces: list[ast.AST] = []
+    _flatten(expr, pieces)
+    out: set[str] = set()
+    text = ""
+    for piece in pieces:
+        if isinstance(piece, ast.Constant) and isinstance(piece.value, str):
+            text += piece.value
+            continue
+        if TABLE_SLOT.search(text):
+            out |= {n.id for n in ast.walk(piece) if isinstance(n, ast.Name)}
+        text += "?"
+    return out
+
+
+def _flatten(expr: ast.AST, out: list[ast.AST]) -> None:
+    """The pieces of an f-string or a ``+`` concatenation, in order."""
+    if isinstance(expr, ast.JoinedStr):
+        out.extend(v.value if isinstance(v, ast.FormattedValue) else v for v in expr.values)
+    elif isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Add):
+        _flatten(expr.left, out)
+        _flatten(expr.right, out)
+    else:
+        out.append(expr)

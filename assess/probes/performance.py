@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from typing import TypeVar
 
@@ -15,8 +16,35 @@ from assess.patterns.performance import (
     UnpaginatedQuerySite,
 )
 from assess.probes import Hit, ProbeInput, register_probe
+from assess.probes.performance_paths import RequestPaths, Route
 
 S = TypeVar("S", bound=Site)
+UNREACHED = (
+    "No request handler in the code is seen to call this coroutine: at start-up or shutdown it blocks nothing being "
+    "served, in a background task it stalls every request while it runs."
+)
+FILE_BACKED = (
+    "Each entry is read from a file, so the cache holds at most one entry per file on disk, unless callers can name "
+    "any file: the code does not show which."
+)
+SMALL_TABLE = re.compile(
+    r"^_?(settings?|config(uration)?s?|migrations?|schema_(version|migrations)|knex_migrations|_prisma_migrations"
+    r"|feature_flags?|sqlite_master|sqlite_schema)$",
+    re.IGNORECASE,
+)
+"""Tables that hold a handful of rows by design: a service's settings, its migration ledger, the schema."""
+FIRST_RUN = (
+    "Only a first-run route (a setup or install step) reaches it: it runs once per installation, usually before the "
+    "service serves anyone."
+)
+MEMOISED = (
+    "Its result is kept (it runs only while the value is missing), so it stalls the loop once per process or per "
+    "key, not on every request."
+)
+METADATA = (
+    "A stat of a path takes microseconds on a local disk; it stalls the loop only on slow or network storage, "
+    "which the code cannot show."
+)
 
 
 def _in_source(given: ProbeInput, sites: Iterable[S]) -> Iterator[S]:
@@ -25,10 +53,37 @@ def _in_source(given: ProbeInput, sites: Iterable[S]) -> Iterator[S]:
 
 @register_probe("performance.blocking-call-in-async")
 def blocking_call_in_async(given: ProbeInput) -> Iterator[Hit]:
-    for site in _in_source(given, given.patterns.of(BlockingCallSite)):
-        yield Hit(
-            "performance.blocking-call-in-async", site=site, details={"callee": site.callee, "context": site.context}
-        )
+    """Blocking calls on the request path of an event-loop server (a handler, or a function a handler calls).
+
+    A Python coroutine that no handler is seen to call is reported as possible: at start-up it blocks nothing
+    being served, in a background task it stalls every request. In JavaScript every function runs on the loop,
+    start-up included, so only the request path says anything."""
+    sites = list(_in_source(given, given.patterns.of(BlockingCallSite)))
+    if not sites:
+        return
+    paths = RequestPaths(given)
+    for site in sites:
+        route = paths.route(site.path, site.owner_line)
+        if route is not None:
+            yield _on_request_path(site, route)
+        elif site.language == "Python" and site.context == "async function":
+            context = "inside an async function that no request handler in the code is seen to call"
+            yield Hit("performance.blocking-call-in-async", site=site, details={"callee": site.callee,
+                      "context": context}, confidence="possible", confidence_reason=UNREACHED)  # fmt: skip
+
+
+def _on_request_path(site: BlockingCallSite, route: Route) -> Hit:
+    details = {"callee": site.callee, "context": f"on the request path ({route.describe()})"}
+    if route.once:
+        return Hit("performance.blocking-call-in-async", site=site, details=details, confidence="possible",
+                   confidence_reason=FIRST_RUN)  # fmt: skip
+    if site.memoised:
+        return Hit("performance.blocking-call-in-async", site=site, details=details, confidence="possible",
+                   confidence_reason=MEMOISED)  # fmt: skip
+    if site.cost == "metadata":
+        return Hit("performance.blocking-call-in-async", site=site, details=details, confidence="likely",
+                   confidence_reason=METADATA)  # fmt: skip
+    return Hit("performance.blocking-call-in-async", site=site, details=details)
 
 
 @register_probe("performance.query-in-loop")
@@ -40,14 +95,22 @@ def query_in_loop(given: ProbeInput) -> Iterator[Hit]:
 
 @register_probe("performance.unbounded-cache")
 def unbounded_cache(given: ProbeInput) -> Iterator[Hit]:
+    """Caches that only grow; one filled from files on disk holds at most one entry per file (possible)."""
     for site in _in_source(given, given.patterns.of(UnboundedCacheSite)):
-        yield Hit("performance.unbounded-cache", site=site, details={"name": site.name, "mechanism": site.mechanism})
+        details = {"name": site.name, "mechanism": site.mechanism}
+        if site.loads_files:
+            yield Hit("performance.unbounded-cache", site=site, details=details, confidence="possible",
+                      confidence_reason=FILE_BACKED)  # fmt: skip
+        else:
+            yield Hit("performance.unbounded-cache", site=site, details=details)
 
 
 @register_probe("performance.unpaginated-query")
 def unpaginated_query(given: ProbeInput) -> Iterator[Hit]:
+    """Whole-table reads, except of a table that holds a handful of rows by design (settings, migrations)."""
     for site in _in_source(given, given.patterns.of(UnpaginatedQuerySite)):
-        yield Hit("performance.unpaginated-query", site=site, details={"api": site.api, "table": site.table})
+        if not SMALL_TABLE.match(site.table.rsplit(".", 1)[-1].strip("`\"[]")):
+            yield Hit("performance.unpaginated-query", site=site, details={"api": site.api, "table": site.table})
 
 
 @register_probe("performance.sync-event-delivery")

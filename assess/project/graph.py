@@ -58,6 +58,13 @@ class ModuleIndex:
                 found.update(self._inits(target))
         return found
 
+    def resolve(self, path: str, link: str) -> str | None:
+        """The file of the tree that ``link`` (an import of ``path``, as in :attr:`ScannedFile.links`) names, or None
+        when it leads out of the tree."""
+        if path.endswith(".py"):
+            return self._python(path, link)
+        return self._script(path, link) if link.startswith(".") else None
+
     def _python(self, path: str, link: str) -> str | None:
         if not link.startswith("."):
             return self.module_file(link)

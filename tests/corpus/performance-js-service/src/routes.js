@@ -20,6 +20,11 @@ app.get("/", (req, res) => {
   res.send(templates);
 });
 
+app.put("/snapshot", async (req, res) => {
+  await saveSnapshot(req.body);
+  res.sendStatus(204);
+});
+
 app.get("/async-report", async (req, res) => {
   const body = await fs.promises.readFile("reports/latest.json", "utf8");
   res.type("json").send(body);

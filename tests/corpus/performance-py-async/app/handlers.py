@@ -33,7 +33,7 @@ async def read_template(name):
 async def count_rows(path):
     conn = sqlite3.connect(path, timeout=5)  # expect: performance.blocking-call-in-async
     try:
-        return conn.execute("SELECT COUNT(*) FROM items").fetchone()[0]
+        return conn.execute("SELECT COUNT(*) FROM items").fetchone()[0]  # expect: performance.blocking-call-in-async
     finally:
         conn.close()
 
@@ -48,7 +48,7 @@ async def good_sleep():
 
 
 async def good_fetch(user_id):
-    async with httpx.AsyncClient(timeout=5) as client:
+    async with httpx.AsyncClient(timeout=5) as client:  # expect: reliability.client-timeout
         return (await client.get(f"https://api.example.com/users/{user_id}")).json()
 
 
