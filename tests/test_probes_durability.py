@@ -9,9 +9,15 @@ read-modify-write on the read. Decisions: writes with no commit in the function 
 caller may commit them together); instance collections count only when their object lives as long as
 the process (it owns a lock, is created at module level, or is a service object such as a
 ``RateLimiter`` or ``KnowledgeBase``); names such as ``*cache*`` are left to the performance probes;
-registries (``HANDLERS``, ``routes``, ``listeners``, or filled by a decorator that returns its argument)
-and collections filled only at import time or in a constructor are not "growing"; a collection passed
-to another function, or read from outside its class, may be bounded there and is not flagged.
+registries (``HANDLERS``, ``routes``, ``listeners``, or filled by a decorator that returns its argument, or
+by a ``register()`` method) and collections filled only at import time (also in a callback that runs once
+while the module loads, ``fs.readdir``), in a constructor (an ES5 ``function Cache() { this.x ... }`` too) or
+by a signal handler are not "growing"; a collection passed to another function, read from outside its class,
+or trimmed through its holder in another file (``delete server.sessions[id]``) may be bounded there and is
+not flagged; a map whose keys are removed only under a configuration option (``if (conf.deleteX) delete
+...``) and otherwise reset in place is flagged, to review, at the reset. Working state (``trackedJobs``,
+``active``, ``running``) is not a store. Transactions, multi-step writes and migrations in context are in
+``test_probes_durability_writes.py``.
 """
 
 from __future__ import annotations
@@ -183,6 +189,43 @@ PYTHON_CASES = [
             return out
         """,
         set(),
+    ),
+    (
+        "appended-by-a-signal-handler",
+        """
+        import signal
+        class Server:
+            def __init__(self):
+                self._lock = __import__("threading").Lock()
+                self.received = []
+            def install(self):
+                signal.signal(signal.SIGTERM, self.on_signal)
+            def on_signal(self, sig, frame):
+                self.received.append(sig)
+        """,
+        set(),
+    ),
+    (
+        "filled-by-register",
+        """
+        class Scheduler:
+            def __init__(self):
+                self._jobs = []
+            def register(self, func, every):
+                self._jobs.append((func, every))
+        """,
+        set(),
+    ),
+    (
+        "appended-by-a-request",
+        """
+        class Scheduler:
+            def __init__(self):
+                self._runs = []
+            def record(self, run):
+                self._runs.append(run)
+        """,
+        {(UNBOUNDED, 3)},
     ),
 ]
 
@@ -519,7 +562,7 @@ MARKERS = [
 @pytest.mark.parametrize("marker", MARKERS)
 def test_migrations(tmp_path: Path, marker: str):
     schema = {"app/db.py": 'SCHEMA = "CREATE TABLE t (id INTEGER)"\n'}
-    assert run(tmp_path, {marker: "# migration\n", **schema}) == {(MIGRATIONS, None)}
+    assert run(tmp_path, {marker: "# migration\n", **schema}) == {(MIGRATIONS, 1)}
 
 
 def test_migration_docs_are_not_migrations(tmp_path: Path):
@@ -528,6 +571,91 @@ def test_migration_docs_are_not_migrations(tmp_path: Path):
 
 
 JS_CASES = [
+    (
+        "es5-constructor-registers-itself",
+        "src/cache.js",
+        """
+        let instances = [];
+        function ApiCache() {
+          this.options = {};
+          instances.push(this);
+        }
+        module.exports = new ApiCache();
+        """,
+        set(),
+    ),
+    (
+        "filled-once-at-load",
+        "src/css.js",
+        """
+        const fs = require("fs");
+        const names = [];
+        fs.readdir("custom/css", (err, files) => {
+          files.forEach((file) => names.push(file));
+        });
+        """,
+        set(),
+    ),
+    (
+        "filled-by-each-request",
+        "src/log.js",
+        """
+        const app = require("express")();
+        const hits = [];
+        app.get("/", (req, res) => { hits.push(req.ip); res.end(); });
+        """,
+        {(UNBOUNDED, 2)},
+    ),
+    (
+        "trimmed-only-when-configured",
+        "src/stats.js",
+        """
+        let counters = {};
+        function onPacket(key) { counters[key] = (counters[key] || 0) + 1; }
+        function flush(conf, emit) {
+          const snapshot = { counters: counters };
+          emit(snapshot);
+          for (const key in snapshot.counters) {
+            if (conf.deleteCounters) {
+              delete snapshot.counters[key];
+            } else {
+              snapshot.counters[key] = 0;
+            }
+          }
+        }
+        """,
+        {(UNBOUNDED, 10)},
+    ),
+    (
+        "trimmed-always",
+        "src/stats.js",
+        """
+        let counters = {};
+        function onPacket(key) { counters[key] = (counters[key] || 0) + 1; }
+        function flush(emit) {
+          const snapshot = { counters: counters };
+          emit(snapshot);
+          for (const key in snapshot.counters) {
+            delete snapshot.counters[key];
+          }
+        }
+        """,
+        set(),
+    ),
+    (
+        "working-set-of-in-flight-jobs",
+        "src/lock-manager.ts",
+        """
+        import Redis from "ioredis";
+        export class LockManager {
+          private trackedJobs = new Map<string, string>();
+          track(id: string, token: string) { this.trackedJobs.set(id, token); }
+          token(id: string) { return this.trackedJobs.get(id); }
+          untrack(id: string) { this.trackedJobs.delete(id); }
+        }
+        """,
+        set(),
+    ),
     (
         "kb-map-ts",
         "src/kb.ts",
@@ -594,6 +722,31 @@ JS_CASES = [
         function saveAtomic(p, s) { fs.writeFileSync(p + ".tmp", s); fs.renameSync(p + ".tmp", p); }
         """,
         {(NON_ATOMIC, 2)},
+    ),
+    (
+        "a-pool-of-sockets-is-not-a-database-pool",
+        "src/a.js",
+        """
+        const genericPool = require("generic-pool");
+        const mysql = require("mysql2");
+        const sockets = genericPool.createPool({ create: () => connect(), destroy: (s) => s.end() });
+        const db = mysql.createPool({ host: "db", connectionLimit: 5 });
+        """,
+        {(POOL, 4)},
+    ),
+    (
+        "an-image-is-not-data",
+        "src/a.js",
+        """
+        const fs = require("fs");
+        const images = require("./images");
+        function saveLogo(Database, name, buffer, uri) {
+          fs.writeFile(Database.uploadDir + name, buffer, (err) => { if (err) console.log(JSON.stringify(err)); });
+          images.outputFile(uri, Database.uploadDir + name);
+        }
+        function saveState(dataDir, state) { fs.writeFileSync(dataDir + "/state", String(state)); }
+        """,
+        {(NON_ATOMIC, 7)},
     ),
     (
         "read-modify-write-js",
@@ -679,6 +832,23 @@ JS_CASES = [
 @pytest.mark.parametrize("path,code,expected", [c[1:] for c in JS_CASES], ids=[c[0] for c in JS_CASES])
 def test_javascript(tmp_path: Path, path: str, code: str, expected: set[tuple[str, int]]):
     assert run(tmp_path, {path: code}) == expected
+
+
+def test_collection_trimmed_through_its_holder_in_another_file(tmp_path: Path):
+    server = """
+        class Server {
+          windows = {};
+          open(id, w) { this.windows[id] = w; }
+          get(id) { return this.windows[id]; }
+        }
+        module.exports = new Server();
+        """
+    handler = """
+        const server = require("./server");
+        function close(id) { delete server.windows[id]; }
+        """
+    assert run(tmp_path, {"src/server.js": server}) == {(UNBOUNDED, 2)}
+    assert run(tmp_path / "both", {"src/server.js": server, "src/handler.js": handler}) == set()
 
 
 def test_odd_files_do_not_crash(tmp_path: Path):

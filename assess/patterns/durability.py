@@ -1,9 +1,10 @@
-"""Data durability in Python: collections kept in memory, SQLite WAL, connection pools, schemas created
-in code, and (for the repository) migrations.
+"""Data durability in Python: collections kept in memory (module-, class- and instance-level lists, dicts, sets,
+deques) and how they are used: grown at run time, bounded, handed out, persisted by their owner.
 
-File writes and read-modify-write are in :mod:`assess.patterns.durability_files`, transactions and
-multi-step writes in :mod:`assess.patterns.durability_tx`, JavaScript/TypeScript in
-:mod:`assess.patterns.durability_js`. The site types here are shared by all of them.
+Schemas and settings are in :mod:`assess.patterns.durability_schema`, file writes and read-modify-write in
+:mod:`assess.patterns.durability_files`, transactions and multi-step writes in
+:mod:`assess.patterns.durability_tx`, JavaScript/TypeScript in :mod:`assess.patterns.durability_js`; the site
+types in :mod:`assess.patterns.durability_sites`.
 """
 
 from __future__ import annotations
@@ -11,84 +12,11 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Iterator, Sequence
-from typing import Any, Literal
 
-from assess.model.patterns import Site, register_site
-from assess.patterns import RepoFiles, register_extractor
+from assess.model.patterns import Site
+from assess.patterns import register_extractor
+from assess.patterns.durability_sites import CollectionSite
 from assess.patterns.pyast import PythonFile, keyword, per_file, per_node
-
-
-@register_site
-class CollectionSite(Site):
-    """A module-, class- or instance-level list/dict/set/deque (JS: array, Map, Set, object) and how it is used."""
-
-    kind: Literal["durability-collection"] = "durability-collection"
-    name: str
-    scope: Literal["module", "class", "instance"]
-    container: str
-    owner: str | None = None
-    """The class holding it (None at module level)."""
-    grows: bool
-    """Appended/added/assigned to by key from a function (not only at import time or in the constructor)."""
-    bounded: bool
-    """Popped, deleted from, cleared, trimmed, reassigned, length-checked, or a deque with ``maxlen``."""
-    escapes: bool
-    """Passed to another function, which may bound it; the extractor cannot tell."""
-    keyed_writes: bool
-    keyed_reads: bool
-    owner_persists: bool
-    """The owning class (or module) also writes to a database or file: it is a cache, not the only copy."""
-    long_lived: str | None = None
-    """Why the holder lives as long as the process: ``module level``, ``class attribute``, ``owns a lock``,
-    ``created at module level``, ``a service object (RateLimiter)``; None for an instance of a class that
-    shows none of these (a builder or per-request object, whose collections die with it)."""
-
-
-@register_site
-class FileWriteSite(Site):
-    kind: Literal["durability-file-write"] = "durability-file-write"
-    how: str
-    target: str
-    atomic: bool
-    """The same function renames or replaces a file (write-temp-then-rename), or an atomic-write library is used."""
-    temporary: bool
-    """The target is a temporary file (the first half of write-temp-then-rename)."""
-    log_like: bool
-    data_like: bool
-    """The content is serialised data (``json.dump``, ``yaml.safe_dump`` ...) or the target is named like a
-    data file (``state.json``, ``config_path``, ``export``): the rule is about data, not every file."""
-
-
-@register_site
-class ReadModifyWriteSite(Site):
-    """A function that reads a file and writes the same path back. ``line`` is the read."""
-
-    kind: Literal["durability-read-modify-write"] = "durability-read-modify-write"
-    target: str
-    write_line: int
-    locked: bool
-
-
-@register_site
-class DbSettingSite(Site):
-    kind: Literal["durability-db-setting"] = "durability-db-setting"
-    setting: Literal["sqlite-wal", "connection-pool"]
-    detail: str
-
-
-@register_site
-class SchemaInCodeSite(Site):
-    kind: Literal["durability-schema-in-code"] = "durability-schema-in-code"
-    how: str
-
-
-@register_site
-class MigrationSite(Site):
-    """Evidence of a migration tool (repository-level: ``line`` is 1 of the marker file)."""
-
-    kind: Literal["durability-migrations"] = "durability-migrations"
-    tool: str
-
 
 COLLECTIONS = {
     "list": "list", "dict": "dict", "set": "set", "collections.deque": "deque", "collections.defaultdict": "dict",
@@ -108,16 +36,6 @@ PERSIST_CALL = re.compile(
     r"^(execute|executemany|executescript|commit|save\w*|persist\w*|insert_one|insert_many|update_one|update_many|"
     r"replace_one|bulk_write|put_item|hset|dump|write_text|write_bytes|upsert\w*|flush_to_disk)$"
 )
-WAL = re.compile(r"journal_mode\s*=\s*['\"]?wal\b", re.I)
-CREATE_SQL = re.compile(r"\bCREATE\s+(?:TEMP(?:ORARY)?\s+)?TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?[\w.\"`\[\]]+\s*\(", re.I)
-POOLS = re.compile(
-    r"^(sqlalchemy|sqlmodel|sqlalchemy\.ext\.asyncio|psycopg_pool|psycopg2\.pool|asyncpg|aiopg|aiomysql|redis|"
-    r"redis\.asyncio|mysql\.connector\.pooling|dbutils\.pooled_db|DBUtils\.PooledDB)\.(create_engine|"
-    r"create_async_engine|ConnectionPool|AsyncConnectionPool|ThreadedConnectionPool|SimpleConnectionPool|"
-    r"create_pool|PooledDB|MySQLConnectionPool|BlockingConnectionPool)$"
-)
-
-
 def _container(f: PythonFile, value: ast.expr | None) -> tuple[str, bool] | None:
     """(kind of collection, bounded by construction) for a collection-building expression."""
     if isinstance(value, ast.List):
@@ -156,9 +74,28 @@ class _Use:
         self.construction = CONSTRUCTORS | construction
 
     def runtime(self, f: PythonFile, node: ast.AST) -> bool:
-        """Whether ``node`` runs after start-up: in a function that is neither construction nor registration."""
+        """Whether ``node`` runs with the traffic: in a function that is neither construction, registration
+        (``register()``, a decorator that records its argument) nor a signal handler (it runs once per signal)."""
         func = f.enclosing_function(node)
-        return func is not None and func.name not in self.construction and not _registers(f, func)
+        return (
+            func is not None and func.name not in self.construction and not REGISTRATION.match(func.name)
+            and not _registers(f, func) and func.name not in _signal_handlers(f)
+        )  # fmt: skip
+
+
+REGISTRATION = re.compile(r"^_*register")
+SIGNAL_CALLS = re.compile(r"(^|\.)(signal\.signal|add_signal_handler)$")
+
+
+@per_file
+def _signal_handlers(f: PythonFile) -> set[str]:
+    """Names of the functions the file installs as signal handlers (``signal.signal(SIGTERM, self.on_exit)``)."""
+    out: set[str] = set()
+    for call, name in f.calls():
+        if SIGNAL_CALLS.search(name) and len(call.args) >= 2:
+            handler = call.args[1]
+            out.add(handler.attr if isinstance(handler, ast.Attribute) else getattr(handler, "id", ""))
+    return out
 
 
 @per_node
@@ -350,55 +287,7 @@ def _class_collections(f: PythonFile) -> Iterator[CollectionSite]:
                 yield _collection_site(f, stmt, pair[0].attr, "instance", kind, refs, cls)
 
 
-def _settings(f: PythonFile) -> Iterator[Site]:
-    def common(call: ast.Call) -> dict[str, Any]:
-        line, end = f.span(call)
-        return {"path": f.path, "line": line, "end_line": end, "language": "Python", "snippet": f.snippet(call),
-                "function": f.qualname(call)}  # fmt: skip
-
-    for call, name in f.calls():
-        strings = [a.value for a in call.args if isinstance(a, ast.Constant) and isinstance(a.value, str)]
-        if any(WAL.search(s) for s in strings):
-            yield DbSettingSite(**common(call), setting="sqlite-wal", detail="PRAGMA journal_mode=WAL")
-        elif name and POOLS.match(name) and not re.search(r"NullPool", ast.unparse(call)):
-            yield DbSettingSite(**common(call), setting="connection-pool", detail=name)
-        elif name.endswith("metadata.create_all"):
-            yield SchemaInCodeSite(**common(call), how=name)
-    for node in f.of_type(ast.Constant):
-        if isinstance(node.value, str) and CREATE_SQL.search(node.value):
-            if isinstance(f.parents.get(node), ast.Expr):
-                continue  # a docstring mentioning CREATE TABLE
-            line = node.lineno + next((i for i, s in enumerate(node.value.splitlines()) if CREATE_SQL.search(s)), 0)
-            yield SchemaInCodeSite(path=f.path, line=line, end_line=line, language="Python",
-                                   snippet=f.lines[line - 1].strip()[:200] if line <= len(f.lines) else "",
-                                   function=f.qualname(node), how="a CREATE TABLE statement")  # fmt: skip
-
-
 @register_extractor("python")
 def durability(f: PythonFile) -> Iterator[Site]:
     yield from _module_collections(f)
     yield from _class_collections(f)
-    yield from _settings(f)
-
-
-MIGRATION_MARKERS = (
-    ("Alembic", re.compile(r"(^|/)alembic\.ini$|(^|/)(alembic|migrations)/(env\.py|versions/[^/]+\.py)$")),
-    ("Django migrations", re.compile(r"(^|/)migrations/\d{4}_\w+\.py$")),
-    ("Prisma Migrate", re.compile(r"(^|/)prisma/migrations/")),
-    ("Knex", re.compile(r"(^|/)knexfile\.(js|ts|cjs|mjs)$")),
-    ("Sequelize", re.compile(r"(^|/)\.sequelizerc$|(^|/)migrations/\d{14}-[\w-]+\.(js|cjs|ts)$")),
-    ("TypeORM", re.compile(r"(^|/)migrations?/\d{13}-\w+\.(ts|js)$")),
-    ("Flyway", re.compile(r"(^|/)V\d+(_\d+)*__\w+\.sql$|(^|/)flyway\.(conf|toml)$")),
-    ("Liquibase", re.compile(r"(^|/)liquibase\.properties$|(^|/)[\w.-]*changelog[\w.-]*\.(xml|ya?ml|json|sql)$", re.I)),
-    ("SQL migrations", re.compile(r"(^|/)(migrations|migrate)/[^/]*\d[^/]*\.sql$")),
-    ("Rails migrations", re.compile(r"(^|/)db/migrate/\d+_\w+\.rb$")),
-)
-
-
-@register_extractor("repo")
-def migrations(repo: RepoFiles) -> Iterator[Site]:
-    """One site per migration tool, at the first file that shows it."""
-    for tool, pattern in MIGRATION_MARKERS:
-        path = next((p for p in repo.paths() if pattern.search(p)), None)
-        if path is not None:
-            yield MigrationSite(path=path, line=1, end_line=1, language="", snippet=path, tool=tool)

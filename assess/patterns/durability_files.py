@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 from assess.model.patterns import Site
 from assess.patterns import register_extractor
-from assess.patterns.durability import FileWriteSite, ReadModifyWriteSite
+from assess.patterns.durability_sites import FileWriteSite, ReadModifyWriteSite
 from assess.patterns.pyast import PythonFile, keyword, per_node
 
 SERIALIZER = re.compile(
@@ -18,10 +18,12 @@ SERIALIZER = re.compile(
     r"\.(to_json|to_csv|to_parquet|model_dump_json|dumps?|SerializeToString)$"
 )
 DATA_NAME = re.compile(
-    r"json|yaml|yml|toml|\.ini|cfg|conf|setting|state|\.db|sqlite|database|data|csv|pickle|pkl|export|snapshot|"
-    r"checkpoint|manifest|store",
+    r"json|yaml|yml|toml|\.ini|cfg|conf|setting|state|\.db|sqlite|csv|pickle|pkl|export|snapshot|checkpoint|manifest|"
+    r"store|(?-i:(?<![A-Za-z])(database|[dD]ata)(?![a-z]))",
     re.I,
 )
+"""A target named like a data file. ``data``/``database`` only as a word (``data_dir``, ``dataDir``), not inside
+another (``Database.uploadDir``, ``metadata``, ``update``)."""
 
 
 def _mode(call: ast.Call, position: int) -> str | None:

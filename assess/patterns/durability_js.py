@@ -1,7 +1,7 @@
 """Data durability in JavaScript/TypeScript: Maps, Sets, arrays and record objects kept in memory,
 ``fs.writeFile`` without write-temp-then-rename, read-modify-write of files, SQLite WAL, connection
-pools, schemas created in code, transactions (``$transaction``, ``knex.transaction``, ``BEGIN``) and
-writes outside them. Site types live in :mod:`assess.patterns.durability` and ``durability_tx``.
+pools, schemas created in code. Transactions and writes outside them are in :mod:`assess.patterns.durability_jstx`;
+site types live in :mod:`assess.patterns.durability`.
 """
 
 from __future__ import annotations
@@ -13,22 +13,27 @@ import tree_sitter
 
 from assess.model.patterns import Site
 from assess.patterns import register_extractor
-from assess.patterns.durability import (
-    CREATE_SQL,
-    LONG_LIVED_CLASS,
-    WAL,
+from assess.patterns.durability import LONG_LIVED_CLASS
+from assess.patterns.durability_files import DATA_NAME
+from assess.patterns.durability_jswrites import function_name
+from assess.patterns.durability_schema import WAL, schema_facts
+from assess.patterns.durability_sites import (
     CollectionSite,
     DbSettingSite,
     FileWriteSite,
+    MigrationSite,
     ReadModifyWriteSite,
     SchemaInCodeSite,
 )
-from assess.patterns.durability_files import DATA_NAME
-from assess.patterns.durability_tx import DML, MultiWriteSite, TransactionSite
 from assess.patterns.errors_js import FUNCTIONS, callee, own_nodes, walk
 from assess.patterns.scripts import ScriptFile
 
 Node = tree_sitter.Node
+REGISTRATION = re.compile(r"^_*register")
+ONE_SHOT = re.compile(r"^(readdir|readFile|stat|lstat|access|exists|glob|forEach|map|filter|reduce|some|every|find|"
+                      r"then|catch|finally)$")  # fmt: skip
+"""Calls whose callback runs once (or once per item) when the call runs: at the top of a file, at load time."""
+CONFIG_TEST = re.compile(r"\b(conf|config|cfg|options|opts|settings)\.\w+|process\.env\.", re.I)
 GROW = {"push", "unshift", "set", "add"}
 BOUND = {"delete", "clear", "shift", "pop", "splice"}
 READ = {"get", "has", "values", "keys", "entries", "forEach", "find", "filter", "map", "includes", "some", "every"}
@@ -38,16 +43,13 @@ PERSIST_CALL = re.compile(
     r"^(save\w*|persist\w*|insert\w*|upsert\w*|update(One|Many)|replaceOne|bulkWrite|query|execute|writeFile(Sync)?|"
     r"commit|setItem)$"
 )
-ORM_IMPORTS = re.compile(r"^(mongoose|typeorm|sequelize|@prisma/client|mongodb|@mikro-orm/.*)$")
-MONGO_WRITES = {
-    "insertOne", "insertMany", "updateOne", "updateMany", "deleteOne", "deleteMany", "replaceOne", "findOneAndUpdate",
-    "findOneAndDelete", "findByIdAndUpdate", "findByIdAndDelete", "bulkWrite",
-}  # fmt: skip
-PRISMA_WRITES = {"create", "createMany", "update", "updateMany", "upsert", "delete", "deleteMany"}
-TX_CALLS = {"transaction", "$transaction", "withTransaction"}
 FILE_WRITES = {"writeFile", "writeFileSync", "outputFile", "outputFileSync", "writeJson", "writeJsonSync", "outputJson"}
 SERIALIZED = re.compile(r"JSON\.stringify|yaml\.(dump|stringify)|toml\.stringify|\.toJSON\(")
 FILE_READS = {"readFile", "readFileSync", "readJson", "readJsonSync"}
+DB_DRIVERS = {"mysql", "mysql2", "mariadb", "oracledb", "pg", "pg-pool", "tedious", "mssql", "snowflake-sdk"}
+"""Database drivers whose ``createPool`` pools database connections (``generic-pool``'s pools anything)."""
+FS_RECEIVER = re.compile(r"^(|fs|fse|fsp|fsExtra|fs\.promises|promises|fsPromises|jsonfile|this\.fs)$")
+"""Where the file writes come from: ``fs``, ``fs-extra``, ``fs/promises`` (or a destructured function)."""
 ATOMIC_IMPORTS = {"write-file-atomic", "atomically", "steno", "fs-write-atomic"}
 
 
@@ -83,10 +85,21 @@ def _first_arg(call: Node) -> Node | None:
 
 
 def _in_growth_scope(f: ScriptFile, node: Node) -> bool:
+    """Whether ``node`` runs with the traffic: in a function that is not a constructor (``constructor()``, or an
+    ES5 ``function Cache() { this.x = ... }``), not a registration (``register()``), and not a callback that runs
+    once while the module loads (``fs.readdir(dir, (err, files) => files.forEach(...))`` at the top of a file)."""
     for a in f.ancestors(node):
-        if a.type in FUNCTIONS:
-            name = a.child_by_field_name("name")
-            return not (a.type == "method_definition" and name is not None and f.node_text(name) == "constructor")
+        if a.type not in FUNCTIONS:
+            continue
+        name = function_name(f, a)
+        if name == "constructor" or REGISTRATION.match(name):
+            return False
+        if a.type != "method_definition" and name[:1].isupper() and "this." in f.node_text(a):
+            return False
+        if name or a.parent is None or a.parent.type != "arguments" or a.parent.parent is None:
+            return True
+        if not ONE_SHOT.match(callee(f, a.parent.parent)[1]):
+            return True  # an event handler, a timer, a route: it runs again and again
     return False
 
 
@@ -98,11 +111,60 @@ def _limits(f: ScriptFile, node: Node, length: Node) -> bool:
     return node.type == "binary_expression" and operator is not None and operator.type in COMPARISONS
 
 
-def _use(f: ScriptFile, refs: list[Node], container: str, use: dict[str, bool]) -> None:
+def _bound(f: ScriptFile, ref: Node, use: dict[str, bool], guards: list[str]) -> None:
+    """Record a trim of the collection, or the configuration option it depends on."""
+    guard = _config_guard(f, ref)
+    if guard:
+        guards.append(guard)
+    else:
+        use["bounded"] = True
+
+
+def _config_guard(f: ScriptFile, node: Node) -> str | None:
+    """The test of an ``if`` around ``node`` (in its function) that reads a configuration option, or None."""
+    for a in f.ancestors(node):
+        if a.type in FUNCTIONS:
+            return None
+        condition = a.child_by_field_name("condition") if a.type == "if_statement" else None
+        if condition is not None and CONFIG_TEST.search(text := f.node_text(condition)):
+            return text.strip("() ")
+    return None
+
+
+RESET_VALUE = {"number", "string", "array", "object", "new_expression", "null", "true", "false"}
+
+
+def _resets(f: ScriptFile, subscript: Node, assignment: Node) -> bool:
+    """``for (k in x) { y[k] = 0; }``: an entry set back to a fresh value by a loop over keys, which keeps the key."""
+    index, value = subscript.child_by_field_name("index"), assignment.child_by_field_name("right")
+    if index is None or value is None or value.type not in RESET_VALUE or assignment.type != "assignment_expression":
+        return False
+    for a in f.ancestors(subscript):
+        if a.type == "for_in_statement":
+            left = a.child_by_field_name("left")
+            return left is not None and f.node_text(left) == f.node_text(index)
+        if a.type in FUNCTIONS:
+            return False
+    return False
+
+
+def _up(node: Node | None) -> Node | None:
+    """The parent of ``node``, past parentheses."""
+    parent = node.parent if node is not None else None
+    while parent is not None and parent.type == "parenthesized_expression":
+        parent = parent.parent
+    return parent
+
+
+def _use(f: ScriptFile, refs: list[Node], container: str, use: dict[str, bool]) -> tuple[str | None, int | None]:
+    """Fill ``use`` from the references; return the option every trim depends on and a line that resets entries in
+    place (see :class:`CollectionSite`)."""
     keyed = container in {"Map", "object"}
+    guards: list[str] = []
+    reset: int | None = None
     for ref in refs:
         parent = ref.parent
-        grand = parent.parent if parent is not None else None
+        grand = _up(parent)
         if parent is None:
             continue
         if parent.type == "member_expression" and parent.child_by_field_name("object") == ref:
@@ -113,14 +175,15 @@ def _use(f: ScriptFile, refs: list[Node], container: str, use: dict[str, bool]) 
                 and grand.child_by_field_name("function") == parent
             ):
                 use["grows"] |= prop in GROW and _in_growth_scope(f, ref)
-                use["bounded"] |= prop in BOUND
+                if prop in BOUND:
+                    _bound(f, ref, use, guards)
                 use["keyed_writes"] |= prop == "set"
                 use["keyed_reads"] |= prop in READ
             elif prop in {"length", "size"} and grand is not None and _limits(f, grand, parent):
                 use["bounded"] = True
         elif parent.type == "subscript_expression" and parent.child_by_field_name("object") == ref:
             if grand is not None and grand.type == "unary_expression" and f.node_text(grand).startswith("delete"):
-                use["bounded"] = True
+                _bound(f, ref, use, guards)
             elif (
                 grand is not None
                 and grand.type in {"assignment_expression", "augmented_assignment_expression"}
@@ -128,6 +191,8 @@ def _use(f: ScriptFile, refs: list[Node], container: str, use: dict[str, bool]) 
             ):
                 use["keyed_writes"] |= keyed
                 use["grows"] |= keyed and _in_growth_scope(f, ref)
+                if reset is None and _resets(f, parent, grand):
+                    reset = f.span(parent)[0]
             else:
                 use["keyed_reads"] = True
         elif parent.type == "assignment_expression" and parent.child_by_field_name("left") == ref:
@@ -138,6 +203,7 @@ def _use(f: ScriptFile, refs: list[Node], container: str, use: dict[str, bool]) 
                 use["escapes"] = True
         elif parent.type == "for_in_statement":
             use["keyed_reads"] = True
+    return (guards[0] if guards and not use["bounded"] else None), reset
 
 
 def _persists(f: ScriptFile, root: Node) -> bool:
@@ -148,13 +214,14 @@ def _site(
     f: ScriptFile, node: Node, name: str, scope: str, container: str, refs: list[Node], owner: Node | None
 ) -> CollectionSite:
     use = dict.fromkeys(("grows", "bounded", "escapes", "keyed_writes", "keyed_reads"), False)
-    _use(f, refs, container, use)
+    bounded_if, reset = _use(f, refs, container, use)
     owner_name = owner.child_by_field_name("name") if owner is not None else None
     return CollectionSite(
         **_common(f, node), name=name, scope=scope, container=container,
         owner=f.node_text(owner_name) if owner_name is not None else None,
         owner_persists=_persists(f, owner if owner is not None else f.tree.root_node),
-        long_lived=_lifetime(f, owner, owner_name), **use,
+        long_lived=_lifetime(f, owner, owner_name), bounded_if=bounded_if, reset_line=reset,
+        reset_snippet=f.lines[reset - 1].strip()[:200] if reset and reset <= len(f.lines) else "", **use,
     )  # fmt: skip
 
 
@@ -210,12 +277,36 @@ def _collections(f: ScriptFile) -> Iterator[Site]:
             refs = [
                 n for n in walk(f.tree.root_node) if n.type == "identifier" and f.node_text(n) == text and n != name
             ]
-            yield _site(f, stmt, text, "module", container, refs, None)
+            yield _site(f, stmt, text, "module", container, refs + _alias_refs(f, text), None)
+
+
+def _alias_refs(f: ScriptFile, name: str) -> list[Node]:
+    """``other.key`` wherever the file puts the collection in an object as ``{ key: name }`` (or ``{ name }``) and
+    reads it back from that object: ``metrics.counters[k] = 0`` after ``emit("flush", { counters: counters })``."""
+    keys = set()
+    for n in walk(f.tree.root_node):
+        if n.type == "shorthand_property_identifier" and f.node_text(n) == name:
+            keys.add(name)
+        elif n.type == "pair" and (value := n.child_by_field_name("value")) is not None and value.type == "identifier" \
+                and f.node_text(value) == name and (key := n.child_by_field_name("key")) is not None:  # fmt: skip
+            keys.add(f.node_text(key).strip("'\""))
+    if not keys:
+        return []
+    return [n for n in walk(f.tree.root_node) if n.type == "member_expression"
+            and (o := n.child_by_field_name("object")) is not None and o.type != "this"
+            and f.node_text(n.child_by_field_name("property") or n) in keys]  # fmt: skip
 
 
 def _functions(f: ScriptFile) -> Iterator[Node]:
     yield f.tree.root_node
     yield from (n for n in walk(f.tree.root_node) if n.type in FUNCTIONS)
+
+
+def _content(f: ScriptFile, call: Node) -> str:
+    """What a file write writes: its second argument (not a callback after it)."""
+    args = call.child_by_field_name("arguments")
+    content = args.named_children[1] if args is not None and len(args.named_children) > 1 else None
+    return f.node_text(content) if content is not None else ""
 
 
 def _files(f: ScriptFile) -> Iterator[Site]:
@@ -230,31 +321,74 @@ def _files(f: ScriptFile) -> Iterator[Site]:
             target = f.node_text(arg) if arg is not None else ""
             if name in FILE_READS and target:
                 reads.setdefault(target, call)
-            if name not in FILE_WRITES or not target:
+            if name not in FILE_WRITES or not target or not FS_RECEIVER.match(callee(f, call)[0]):
                 continue
             lower = target.lower()
             yield FileWriteSite(
                 **_common(f, call), how=name, target=target, atomic=renamed or atomic_lib,
                 temporary="tmp" in lower or "temp" in lower, log_like=bool(re.search(r"log|trace|/dev/", lower)),
-                data_like=bool(DATA_NAME.search(target) or SERIALIZED.search(f.node_text(call))),
+                data_like=bool(DATA_NAME.search(target) or SERIALIZED.search(_content(f, call))),
             )  # fmt: skip
             read = reads.get(target)
             if read is not None:
                 yield ReadModifyWriteSite(**_common(f, read), target=target, write_line=f.span(call)[0], locked=locked)
 
 
+def _string_facts(f: ScriptFile, node: Node) -> Iterator[Site]:
+    for kind, how, offset in schema_facts(_string(f, node)):
+        start, end = f.span(node)
+        where = {**_common(f, node), "line": start + offset, "end_line": max(start + offset, end)}
+        if kind == "schema":
+            yield SchemaInCodeSite(**where, how=how)
+        elif kind == "migrations":
+            yield MigrationSite(**where, tool=how)
+        else:
+            yield DbSettingSite(**where, setting="memory-database", detail=how)
+
+
+def _migrations_config(f: ScriptFile, node: Node) -> bool:
+    """``migrations: { directory: ..., tableName: ... }``: a knex (or similar) migrations configuration."""
+    key, value = node.child_by_field_name("key"), node.child_by_field_name("value")
+    if key is None or value is None or value.type != "object" or f.node_text(key).strip("'\"") != "migrations":
+        return False
+    pairs = (p for p in value.named_children if p.type == "pair")
+    keys = {f.node_text(p.child_by_field_name("key") or p).strip("'\"") for p in pairs}
+    return bool(keys & {"directory", "tableName", "migrationsPath", "path", "glob"})
+
+
+def _migrate_call(receiver: str, name: str) -> str | None:
+    """The tool a call runs migrations with (``knex.migrate.latest()``, ``umzug.up()``), or None."""
+    if receiver.endswith("migrate") and name in {"latest", "up", "rollback", "down"}:
+        return "Knex"
+    if name in {"migrateToLatest", "migrateUp"} or (re.search(r"umzug", receiver, re.I) and name == "up"):
+        return "Kysely" if name.startswith("migrate") else "Umzug"
+    return None
+
+
+def _database_pool(f: ScriptFile, receiver: str) -> bool:
+    """Whether ``receiver.createPool()`` pools database connections: the receiver is a database driver
+    (``mysql.createPool``) in a file that imports one."""
+    drivers = [re.escape(m) for m in f.imports if m.split("/")[0] in DB_DRIVERS]
+    names = "|".join(["mysql", "maria", "oracle", "sql", "db", "pg", *drivers])
+    return bool(drivers) and bool(re.search(names, receiver, re.I))
+
+
 def _settings(f: ScriptFile) -> Iterator[Site]:
     for node in walk(f.tree.root_node):
-        if node.type in {"string", "template_string"} and CREATE_SQL.search(_string(f, node)):
-            yield SchemaInCodeSite(**_common(f, node), how="a CREATE TABLE statement")
+        if node.type in {"string", "template_string"}:
+            yield from _string_facts(f, node)
         elif node.type == "pair" and re.match(r"^synchronize\s*:\s*true$", f.node_text(node)):
             yield SchemaInCodeSite(**_common(f, node), how="TypeORM synchronize: true")
+        elif node.type == "pair" and _migrations_config(f, node):
+            yield MigrationSite(**_common(f, node), tool="migrations configured (migrations: {...})")
         elif node.type == "call_expression":
             receiver, name = callee(f, node)
             args = node.child_by_field_name("arguments")
-            if args is not None and any(WAL.search(_string(f, a)) for a in args.named_children):
+            if tool := _migrate_call(receiver, name):
+                yield MigrationSite(**_common(f, node), tool=f"{tool} migrations run in code ({receiver}.{name}())")
+            elif args is not None and any(WAL.search(_string(f, a)) for a in args.named_children):
                 yield DbSettingSite(**_common(f, node), setting="sqlite-wal", detail="journal_mode=WAL")
-            elif name == "createPool":
+            elif name == "createPool" and _database_pool(f, receiver):
                 yield DbSettingSite(
                     **_common(f, node), setting="connection-pool", detail=f"{receiver}.{name}".lstrip(".")
                 )
@@ -268,74 +402,8 @@ def _settings(f: ScriptFile) -> Iterator[Site]:
                 yield DbSettingSite(**_common(f, node), setting="connection-pool", detail=f"new {ctor}()")
 
 
-def _write(f: ScriptFile, call: Node, orm: bool) -> str | None:
-    """A description of the database write ``call`` makes, or None."""
-    fn = call.child_by_field_name("function")
-    receiver, name = callee(f, call)
-    if m := DML.match(_string(f, _first_arg(call))):
-        return " ".join(m.group(1).split()).upper()
-    if name in MONGO_WRITES:
-        return f"{receiver}.{name}()"
-    obj = fn.child_by_field_name("object") if fn is not None and fn.type == "member_expression" else None
-    if name in PRISMA_WRITES and obj is not None and obj.type == "member_expression":
-        root = f.node_text(obj.child_by_field_name("object") or obj)
-        if re.search(r"(prisma|tx|db|client)$", root, re.I):
-            return f"{receiver}.{name}()"
-    if orm and (name == "save" or (name == "create" and receiver[:1].isupper())):
-        return f"{receiver}.{name}()"
-    if (
-        name in {"insert", "update", "del"}
-        and obj is not None
-        and obj.type == "call_expression"
-        and "knex" in f.imports
-    ):
-        return f"{receiver}.{name}()"
-    return None
-
-
-def _in_transaction_callback(f: ScriptFile, func: Node) -> bool:
-    return any(a.type == "call_expression" and callee(f, a)[1] in TX_CALLS for a in f.ancestors(func))
-
-
-def _transactions(f: ScriptFile) -> Iterator[Site]:
-    orm = any(ORM_IMPORTS.match(m) for m in f.imports)
-    for func in _functions(f):
-        calls = sorted((n for n in own_nodes(func) if n.type == "call_expression"), key=lambda n: n.start_byte)
-        regions: list[tuple[Node, int, int, str]] = []
-        begin: Node | None = None
-        for call in calls:
-            receiver, name = callee(f, call)
-            sql = _string(f, _first_arg(call)).strip().upper()
-            if name in TX_CALLS:
-                regions.append((call, call.start_byte, call.end_byte, f"{receiver}.{name}".lstrip(".")))
-            elif sql in {"BEGIN", "START TRANSACTION", "BEGIN TRANSACTION"}:
-                begin = call
-            elif sql in {"COMMIT", "ROLLBACK"} and begin is not None:
-                regions.append((begin, begin.start_byte, call.start_byte, "BEGIN ... COMMIT"))
-                begin = None
-        if begin is not None:
-            regions.append((begin, begin.start_byte, func.end_byte, "BEGIN ... COMMIT"))
-        for opener, start, end, how in regions:
-            inside = [n for n in walk(opener if how != "BEGIN ... COMMIT" else func) if n.type == "call_expression"
-                      and start <= n.start_byte < end and _write(f, n, orm)]  # fmt: skip
-            if not inside:
-                continue
-            line = f.span(opener)[0]
-            yield TransactionSite(**_common(f, opener), role="open", how=how, writes=len(inside), open_line=line)
-            for n in inside:
-                yield TransactionSite(**_common(f, n), role="write", how=how, writes=len(inside), open_line=line)
-        outside = [c for c in calls if _write(f, c, orm) and not any(s <= c.start_byte < e for _, s, e, _ in regions)]
-        if len(outside) >= 2 and func.type in FUNCTIONS and not _in_transaction_callback(f, func):
-            write = _write(f, outside[1], orm) or ""
-            first = f.span(outside[0])[0]
-            yield MultiWriteSite(
-                **_common(f, outside[1]), first_line=first, write=write, reason="each statement commits on its own"
-            )
-
-
 @register_extractor("script")
 def durability_js(f: ScriptFile) -> Iterator[Site]:
     yield from _collections(f)
     yield from _files(f)
     yield from _settings(f)
-    yield from _transactions(f)

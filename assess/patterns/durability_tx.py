@@ -20,33 +20,18 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Literal
 
-from assess.model.patterns import Site, register_site
+from assess.model.patterns import Site
 from assess.patterns import register_extractor
+from assess.patterns.durability_sites import MultiWriteSite, TransactionSite, TxCallSite
 from assess.patterns.pyast import PythonFile
 
-
-@register_site
-class TransactionSite(Site):
-    kind: Literal["durability-transaction"] = "durability-transaction"
-    role: Literal["open", "commit", "write"]
-    """The statement that opens (or, for commit-style transactions, commits) it, or one write inside it."""
-    how: str
-    writes: int
-    """How many write statements the transaction holds."""
-    open_line: int
-
-
-@register_site
-class MultiWriteSite(Site):
-    """The second of two writes that are not in one transaction; ``first_line`` is the earlier write."""
-
-    kind: Literal["durability-multi-write"] = "durability-multi-write"
-    first_line: int
-    write: str
-    reason: str
-
-
-DML = re.compile(r"^\s*(INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+FROM|REPLACE\s+INTO|UPSERT|MERGE\s+INTO)\b", re.I)
+TABLE = r"[\w.\"`\[\]]+"
+DML = re.compile(
+    rf"^\s*(?P<verb>INSERT\s+(?:OR\s+\w+\s+)?INTO|REPLACE\s+INTO|MERGE\s+INTO|DELETE\s+FROM)(?:\s+(?P<table>{TABLE}))?"
+    rf"|^\s*(?P<update>UPDATE)\s+(?:OR\s+\w+\s+)?(?:(?P<utable>{TABLE})\s+)?SET\b",
+    re.I,
+)
+"""A SQL statement that writes: ``UPDATE`` only with its ``SET`` (so that ``"update-checker"`` is not one)."""
 SESSION_WRITES = {
     "add",
     "add_all",
@@ -57,7 +42,8 @@ SESSION_WRITES = {
     "bulk_update_mappings",
 }
 DJANGO_WRITES = {"create", "bulk_create", "get_or_create", "update_or_create", "update", "delete", "bulk_update"}
-WRITE_METHODS = frozenset({"commit", "execute", "executemany", "save", "delete"} | SESSION_WRITES | DJANGO_WRITES)
+EXECUTE = {"execute", "executemany", "executescript"}
+WRITE_METHODS = frozenset({"commit", "save", "delete"} | EXECUTE | SESSION_WRITES | DJANGO_WRITES)
 """Every method name :meth:`_Analysis._direct` can classify: other calls are not looked at further."""
 TX_CALLS = {"begin", "begin_nested", "transaction", "atomic"}
 CONNECTION_NAME = re.compile(r"^_*(conn|connection|con|cx|db|database|dbconn|db_conn|sqlite_conn)$")
@@ -73,6 +59,16 @@ class Event:
     tx: ast.AST | None
     what: str
     autocommit: bool = False
+
+
+def dml_text(sql: str) -> str | None:
+    """``INSERT INTO t`` / ``UPDATE t`` / ``DELETE FROM t`` for a SQL statement that writes, or None."""
+    m = DML.match(sql)
+    if m is None:
+        return None
+    verb = " ".join((m["verb"] or m["update"]).split()).upper()
+    table = m["table"] or m["utable"]
+    return f"{verb} {table}" if table else verb
 
 
 def _sql_text(f: PythonFile, node: ast.expr, consts: dict[str, str]) -> str:
@@ -135,6 +131,9 @@ class _Analysis:
             while not isinstance(anchor, ast.stmt | ast.Lambda):
                 anchor = f.parents[anchor]
             self.statement_calls.setdefault(anchor, []).append(call)
+        for block in f.of_type(ast.With, ast.AsyncWith):
+            if self.tx_context(block):
+                self.active.add(f.scope_of(block))  # its callees run in the transaction
 
     def _class_of(self, func: ast.AST) -> str | None:
         parent = self.f.parents.get(func)
@@ -157,8 +156,8 @@ class _Analysis:
             arg = call.args[0]
             if (core := self._core_statement(arg)) is not None:
                 return "write", core, False
-            if m := DML.match(_sql_text(self.f, arg, self.consts)):
-                return "write", " ".join(m.group(1).split()).upper(), False
+            if text := dml_text(_sql_text(self.f, arg, self.consts)):
+                return "write", text, False
         last = receiver.rsplit(".", 1)[-1].lower()
         if method in SESSION_WRITES and ("session" in last or last in {"db", "sess"}):
             return "write", f"{receiver}.{method}()", False
@@ -228,10 +227,20 @@ class _Analysis:
             calls = self.statement_calls.get(stmt, [])
             for call in sorted(calls, key=lambda c: (c.lineno, c.col_offset)):
                 kind, what, auto = self.classify(call, cls)
+                if kind is None and tx is not None and _unknown_statement(self.f, call, self.consts):
+                    kind, what = "write", f"{ast.unparse(call.func)}()"  # a statement run in a transaction
                 if kind is not None:
                     out.append(Event(kind, call, tx, what, auto))
             for block in blocks:
                 self._visit(block, inner, cls, opened, out)
+
+
+def _unknown_statement(f: PythonFile, call: ast.Call, consts: dict[str, str]) -> bool:
+    """``conn.execute(sql)`` with a statement the code does not show (a parameter, built elsewhere)."""
+    func = call.func
+    if not (isinstance(func, ast.Attribute) and func.attr in EXECUTE and call.args):
+        return False
+    return not _sql_text(f, call.args[0], consts).strip()
 
 
 def _site(f: PythonFile, node: ast.AST) -> dict[str, object]:
@@ -259,6 +268,45 @@ def _transactions(f: PythonFile, events: list[Event], opened: dict[ast.AST, str]
         group = [] if e.kind != "write" else [*group, e]
 
 
+def _branches(f: PythonFile, node: ast.AST) -> dict[ast.AST, object]:
+    """Each ``if``/``match`` around ``node`` (within its function) -> the branch ``node`` is in."""
+    out: dict[ast.AST, object] = {}
+    child = node
+    for a in f.ancestors(node):
+        if isinstance(a, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
+            break
+        if isinstance(a, ast.If | ast.IfExp):
+            body = a.body if isinstance(a.body, list) else [a.body]
+            orelse = a.orelse if isinstance(a.orelse, list) else [a.orelse]
+            which = "body" if child in body else "orelse" if child in orelse else None
+            if which:
+                out[a] = which
+        elif isinstance(a, ast.match_case) and (match := f.parents.get(a)) is not None:
+            out[match] = a
+        child = a
+    return out
+
+
+def _returns(f: PythonFile, node: ast.AST) -> bool:
+    """Whether ``node`` is in an ``if`` branch that ends by returning or raising."""
+    for a in f.ancestors(node):
+        if isinstance(a, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
+            return False
+        if isinstance(a, ast.If):
+            block = a.body if f.contains(a.body[0], node) or any(f.contains(s, node) for s in a.body) else a.orelse
+            return bool(block) and isinstance(block[-1], ast.Return | ast.Raise)
+    return False
+
+
+def _exclusive(f: PythonFile, a: ast.AST, b: ast.AST) -> bool:
+    """Whether two writes never both run: in different branches of one ``if``/``match``, or the first in a branch
+    that returns before the second."""
+    first, second = _branches(f, a), _branches(f, b)
+    if any(first[k] != second[k] for k in first.keys() & second.keys()):
+        return True
+    return _returns(f, a) and not _returns(f, b)
+
+
 def _split_writes(f: PythonFile, events: list[Event]) -> Iterator[Site]:
     outside = [e for e in events if e.tx is None]
     first: Event | None = None
@@ -267,14 +315,29 @@ def _split_writes(f: PythonFile, events: list[Event]) -> Iterator[Site]:
         if e.kind == "commit":
             committed = first is not None
             continue
-        if first is not None and (committed or (e.autocommit and first.autocommit)):
+        if first is not None and (committed or (e.autocommit and first.autocommit)) and \
+                not _exclusive(f, first.node, e.node):  # fmt: skip
             reason = "a commit between them" if committed else "each autocommits"
             yield MultiWriteSite(**_site(f, e.node), first_line=getattr(first.node, "lineno", 1), write=e.what,
-                                 reason=reason)  # fmt: skip
+                                 reason=reason, covered_by_caller="never" if committed else "always")  # fmt: skip
             return
         if first is None:
             first = e
         committed = committed or e.kind == "write+commit"
+
+
+def _tx_calls(f: PythonFile, func: ast.AST, opened: dict[ast.AST, str]) -> Iterator[Site]:
+    """The functions each transaction block calls, once per name (Python's transactions are implicit: a function
+    called in one runs in it)."""
+    for block, how in opened.items():
+        body = block.body if isinstance(block, ast.With | ast.AsyncWith) else [func]
+        seen: set[str] = set()
+        for call in (c for stmt in body for c in f.within(stmt, ast.Call)):
+            func_node = call.func
+            name = func_node.attr if isinstance(func_node, ast.Attribute) else getattr(func_node, "id", "")
+            if name and name not in seen and name not in WRITE_METHODS:
+                seen.add(name)
+                yield TxCallSite(**_site(f, call), callee=name, how=how, passes_handle=True)
 
 
 @register_extractor("python")
@@ -286,3 +349,4 @@ def transactions(f: PythonFile) -> Iterator[Site]:
         events, opened = analysis.events(func)
         yield from _transactions(f, events, opened)
         yield from _split_writes(f, events)
+        yield from _tx_calls(f, func, opened)

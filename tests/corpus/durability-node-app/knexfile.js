@@ -1,5 +1,5 @@
 module.exports = {
   client: "pg",
   connection: process.env.DATABASE_URL,
-  migrations: { directory: "./migrations" },
+  migrations: { directory: "./migrations" }, // expect: durability.migrations
 };

@@ -1,0 +1,1 @@
+return redis.call("LLEN", KEYS[1])
