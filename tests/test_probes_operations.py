@@ -196,7 +196,7 @@ def test_service_with_everything(tmp_path: Path) -> None:
         **SERVICE,
         "svc/health.py": "from svc.app import app\n\n\n@app.get('/ready')\ndef ready():\n    return db_check()\n",
         "svc/metrics.py": "import prometheus_client\n",
-        "Dockerfile": "FROM python:3.12\nEXPOSE 80\nHEALTHCHECK CMD true\nCMD ['svc']\n",
+        "Dockerfile": "FROM python:3.12\nEXPOSE 80\nHEALTHCHECK CMD true\nUSER app\nCMD ['svc']\n",
         ".github/workflows/ci.yml": "on: push\njobs:\n  t:\n    steps:\n      - run: pytest\n",
         "docs/runbooks/db.md": "# DB down\n",
         "uv.lock": "version = 1\n",
@@ -213,22 +213,22 @@ def test_service_with_everything(tmp_path: Path) -> None:
     ("files", "expected"),
     [
         pytest.param(
-            {"Dockerfile": "FROM python:3.12\nEXPOSE 8080\nCMD python -m app\n"},
-            {("ops.dockerfile", "Dockerfile", 1), ("health.dockerfile-no-healthcheck", "Dockerfile", 3)},
+            {"Dockerfile": "FROM python:3.12\nEXPOSE 8080\nUSER app\nCMD python -m app\n"},
+            {("ops.dockerfile", "Dockerfile", 1), ("health.dockerfile-no-healthcheck", "Dockerfile", 4)},
             id="no-healthcheck-at-cmd",
         ),
         pytest.param(
-            {"Dockerfile": 'FROM a AS b\nHEALTHCHECK CMD x\nFROM c\nEXPOSE 1\nENTRYPOINT ["x"]\n'},
-            {("ops.dockerfile", "Dockerfile", 1), ("health.dockerfile-no-healthcheck", "Dockerfile", 5)},
+            {"Dockerfile": 'FROM a AS b\nHEALTHCHECK CMD x\nFROM c\nEXPOSE 1\nUSER 1000\nENTRYPOINT ["x"]\n'},
+            {("ops.dockerfile", "Dockerfile", 1), ("health.dockerfile-no-healthcheck", "Dockerfile", 6)},
             id="healthcheck-only-in-build-stage",
         ),
         pytest.param(
-            {"Dockerfile": "FROM a\nEXPOSE 1\nHEALTHCHECK NONE\nCMD x\n"},
-            {("ops.dockerfile", "Dockerfile", 1), ("health.dockerfile-no-healthcheck", "Dockerfile", 4)},
+            {"Dockerfile": "FROM a\nEXPOSE 1\nHEALTHCHECK NONE\nUSER app\nCMD x\n"},
+            {("ops.dockerfile", "Dockerfile", 1), ("health.dockerfile-no-healthcheck", "Dockerfile", 5)},
             id="healthcheck-none",
         ),
         pytest.param(
-            {"Dockerfile": 'FROM a\nRUN make\nENTRYPOINT ["tool"]\n'},
+            {"Dockerfile": 'FROM a\nRUN make\nUSER app\nENTRYPOINT ["tool"]\n'},
             {("ops.dockerfile", "Dockerfile", 1)},
             id="tool-image-not-judged",
         ),

@@ -7,6 +7,7 @@ endpoints; the site types and vocabulary come from :mod:`assess.patterns.operati
 
 from __future__ import annotations
 
+import posixpath
 import re
 from collections.abc import Iterator
 
@@ -15,17 +16,16 @@ import tree_sitter
 from assess.model.patterns import Site
 from assess.patterns import register_extractor
 from assess.patterns.operations import (
-    HEADER_NAMES,
+    COMMAND_WORDS,
+    COMMANDLIKE,
     PATHLIKE,
+    HealthCommandSite,
     HealthEndpointSite,
-    PrintLoggingSite,
     ProbeKind,
-    RequestIdSite,
+    RootRouteSite,
     ServeSite,
     ServiceSite,
     SignalHandlerSite,
-    StructuredLoggingSite,
-    TelemetrySite,
     health_route,
     is_dependency_call,
 )
@@ -44,14 +44,6 @@ APP_FACTORIES = {
 FACTORY_CALLEE = "^(" + "|".join(sorted(n.replace(".", r"\\.") for n in APP_FACTORIES)) + ")$"
 SERVER_NAMES = frozenset({"app", "server", "httpServer", "fastify", "api"})
 SHUTDOWN_LIBRARIES = ("@godaddy/terminus", "http-terminator", "stoppable", "lightship", "close-with-grace")
-LOGGER_LIBRARIES = frozenset({"pino", "winston", "bunyan", "log4js", "loglevel", "signale", "consola", "tslog"})
-CLI_LIBRARIES = frozenset({"commander", "yargs", "meow", "@oclif/core", "cac", "minimist"})
-METRICS_LIBRARIES = ("prom-client", "hot-shots", "node-statsd", "statsd-client", "@opentelemetry/sdk-metrics",
-                     "express-prom-bundle", "@opentelemetry/exporter-prometheus")  # fmt: skip
-TRACING_LIBRARIES = (
-    "@opentelemetry/sdk-trace", "@opentelemetry/sdk-node", "@opentelemetry/instrumentation",
-    "@opentelemetry/auto-instrumentations", "dd-trace", "jaeger-client", "zipkin", "elastic-apm-node",
-)  # fmt: skip
 SIGNALS = re.compile(r"\bSIG(TERM|INT|HUP|QUIT)\b")
 
 
@@ -217,15 +209,91 @@ def _branch_routes(f: ScriptFile) -> Iterator[Endpoint]:
 
 def _health(f: ScriptFile) -> Iterator[Site]:
     seen: set[int] = set()
+    bindings: dict[str, str] | None = None
     for route, kind, handler, declared in [*_route_calls(f), *_decorated_routes(f), *_branch_routes(f)]:
-        if handler is None:  # the handler lives in another module: an endpoint we cannot judge
-            yield _site(f, HealthEndpointSite, _statement(declared), route=route, probe=kind, deep=None)
+        if handler is None:  # the handler lives in another module: judged there if it is a mounted router
+            bindings = _bindings(f) if bindings is None else bindings
+            yield _site(f, HealthEndpointSite, _statement(declared), route=route, probe=kind, deep=None,
+                        handler_module=_mounted(f, declared, bindings))  # fmt: skip
             continue
         node, deep, checks = _handler(f, handler)
         anchor = _statement(node)
         if anchor.start_byte not in seen:
             seen.add(anchor.start_byte)
             yield _site(f, HealthEndpointSite, anchor, route=route, probe=kind, deep=deep, checks=checks)
+
+
+ROOT_QUERY = """((call_expression function: (member_expression property: (property_identifier) @p)
+  arguments: (arguments . (string) @route)) @c (#match? @p "^(get|all|head)$"))"""
+SCRIPT_SUFFIXES = (".js", ".ts", ".mjs", ".cjs", ".jsx", ".tsx", ".mts", ".cts")
+
+
+def _root_routes(f: ScriptFile) -> Iterator[Site]:
+    """``router.get('/', handler)``: a router's root, which is its health endpoint if it is mounted at /health."""
+    defs: dict[str, Node] | None = None
+    for match in f.matches(ROOT_QUERY):
+        args = match["c"][0].child_by_field_name("arguments")
+        if _string(f, match["route"][0]) not in {"/", ""} or args is None or len(args.named_children) < 2:
+            continue
+        last = args.named_children[-1]
+        if last.type == "identifier":
+            defs = _functions(f) if defs is None else defs
+        handler = last if last.type in FUNCTIONS else (defs or {}).get(f.node_text(last))
+        if handler is not None:
+            node, deep, checks = _handler(f, handler)
+            yield _site(f, RootRouteSite, _statement(node), deep=deep, checks=checks)
+
+
+def module_path(importer: str, spec: str) -> str | None:
+    """The repository path (no extension, no ``/index``) of a relative import ``spec`` in file ``importer``."""
+    if not spec.startswith("."):
+        return None
+    path = posixpath.normpath(posixpath.join(posixpath.dirname(importer), spec))
+    for suffix in SCRIPT_SUFFIXES:
+        path = path.removesuffix(suffix)
+    return path.removesuffix("/index")
+
+
+def _bindings(f: ScriptFile) -> dict[str, str]:
+    """Local names bound to a relative module: ``const health = require('./health')``, ``import h from './h'``."""
+    out: dict[str, str] = {}
+    for node in _imports(f):
+        spec = _module(f, node)
+        if not spec.startswith("."):
+            continue
+        for name in _bound_names(f, node):
+            out.setdefault(name, spec)
+    return out
+
+
+def _bound_names(f: ScriptFile, node: Node) -> list[str]:
+    text = f.node_text(node)
+    head = re.split(r"=\s*require|\bfrom\b", text, maxsplit=1)[0]
+    head = re.sub(r"^\s*(import|const|let|var)\s+(\*\s+as\s+)?", "", head)
+    return re.findall(r"[A-Za-z_$][\w$]*", head.replace(" as ", " "))
+
+
+def _mounted(f: ScriptFile, declared: Node, bindings: dict[str, str]) -> str | None:
+    """The module a ``use('/health', router)`` call mounts, when ``router`` was imported from one."""
+    fn, args = declared.child_by_field_name("function"), declared.child_by_field_name("arguments")
+    prop = fn.child_by_field_name("property") if fn is not None and fn.type == "member_expression" else None
+    if prop is None or f.node_text(prop) != "use" or args is None or not args.named_children:
+        return None
+    last = args.named_children[-1]
+    name = f.node_text(last).split(".")[0]
+    return module_path(f.path, bindings[name]) if name in bindings else None
+
+
+def _health_commands(f: ScriptFile) -> Iterator[Site]:
+    """``switch (cmd) { case 'health': ... }`` and ``if (command === 'ping')`` in a daemon's command dispatch."""
+    for switch in f.captures("(switch_statement) @s").get("s", []):
+        value = switch.child_by_field_name("value")
+        if value is None or not COMMANDLIKE.search(f.node_text(value).strip("() ")):
+            continue
+        for case in _walk(switch):
+            word = _string(f, case.child_by_field_name("value")) if case.type == "switch_case" else None
+            if word in COMMAND_WORDS:
+                yield _site(f, HealthCommandSite, case, command=word)
 
 
 def _calls(f: ScriptFile, callee: str) -> list[Node]:
@@ -293,68 +361,10 @@ def _module(f: ScriptFile, node: Node) -> str:
     return match.group(1) if match else ""
 
 
-def _prints(f: ScriptFile) -> Iterator[Site]:
-    modules = set(f.imports)
-    has_logger = bool(modules & LOGGER_LIBRARIES) or any(
-        m.startswith(".") and m.endswith(("/logger", "/log")) for m in modules
-    )
-    if not has_logger or modules & CLI_LIBRARIES:
-        return
-    for call in _calls(f, r"^console\\."):
-        args = call.child_by_field_name("arguments")
-        first = args.named_children[0] if args is not None and args.named_children else None
-        if first is not None and (first.type in {"string", "template_string"} or first.type == "binary_expression"):
-            yield _site(f, PrintLoggingSite, _statement(call), call=_callee(f, call))
-
-
-def _logging_and_telemetry(f: ScriptFile) -> Iterator[Site]:
-    modules = set(f.imports)
-    for call in _calls(
-        f, r"^(pino|pino\\.default|require\\(.pino.\\)|(winston\\.)?format\\.json|bunyan\\.createLogger)$"
-    ):
-        name = _callee(f, call)
-        library = (
-            "pino" if "pino" in modules and name in {"pino", "pino.default", "require('pino')", 'require("pino")'}
-            else "winston json format" if "winston" in modules and name in {"winston.format.json", "format.json"}
-            else "bunyan" if "bunyan" in modules and name == "bunyan.createLogger"
-            else None
-        )  # fmt: skip
-        if library:
-            yield _site(f, StructuredLoggingSite, call, library=library)
-            break
-    seen: set[str] = set()
-    for imp in _imports(f):
-        module, text = _module(f, imp), f.node_text(imp)
-        signals = []
-        if module.startswith(METRICS_LIBRARIES) or (module == "@opentelemetry/api" and re.search(r"\bmetrics\b", text)):
-            signals.append("metrics")
-        if module.startswith(TRACING_LIBRARIES) or (module == "@opentelemetry/api" and re.search(r"\btrace\b", text)):
-            signals.append("tracing")
-        for signal in signals:
-            if signal not in seen:
-                seen.add(signal)
-                yield _site(f, TelemetrySite, imp, signal=signal, library=module)
-
-
-def _request_ids(f: ScriptFile) -> Iterator[Site]:
-    header = "(?i)^(" + "|".join(sorted(HEADER_NAMES)) + ")$"
-    for node in sorted(
-        f.captures(f'((string_fragment) @s (#match? @s "{header}"))').get("s", []), key=lambda n: n.start_byte
-    ):
-        if f.node_text(node).lower() in HEADER_NAMES:
-            yield _site(f, RequestIdSite, _statement(node), header=f.node_text(node))
-            return
-    for node in f.captures('((property_identifier) @p (#eq? @p "genReqId"))').get("p", []):
-        if f.node_text(node) == "genReqId":
-            yield _site(f, RequestIdSite, _statement(node), header="genReqId")
-            return
-
-
 @register_extractor("script")
 def operations_script(f: ScriptFile) -> Iterator[Site]:
     yield from _health(f)
+    yield from _root_routes(f)
     yield from _servers(f)
     yield from _signals(f)
-    yield from _prints(f)
-    yield from _logging_and_telemetry(f)
-    yield from _request_ids(f)
+    yield from _health_commands(f)

@@ -6,7 +6,7 @@ import uvicorn
 from asgi_correlation_id import CorrelationIdMiddleware  # expect: observability.request-id
 from fastapi import FastAPI, Response
 from opentelemetry import trace  # expect: observability.tracing
-from prometheus_client import Counter, make_asgi_app  # expect: observability.metrics
+from prometheus_client import Counter, make_asgi_app
 
 structlog.configure(processors=[structlog.processors.JSONRenderer()])  # expect: observability.structured-logging
 log = structlog.get_logger()
@@ -15,7 +15,7 @@ REQUESTS = Counter("requests_total", "Requests served")
 
 app = FastAPI()
 app.add_middleware(CorrelationIdMiddleware)
-app.mount("/metrics", make_asgi_app())
+app.mount("/metrics", make_asgi_app())  # expect: observability.metrics
 cache = redis.Redis(host="cache", socket_timeout=1)
 
 

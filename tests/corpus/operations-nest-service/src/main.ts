@@ -1,5 +1,5 @@
 import { NestFactory } from '@nestjs/core';
-import { metrics } from '@opentelemetry/api'; // expect: observability.metrics
+import { metrics } from '@opentelemetry/api';
 import * as winston from 'winston';
 import { AppModule } from './app.module';
 
@@ -11,7 +11,7 @@ const logger = winston.createLogger({
 async function bootstrap(): Promise<void> {
   const app = await NestFactory.create(AppModule);
   app.enableShutdownHooks(); // expect: shutdown.signal-handler
-  metrics.getMeter('billing').createCounter('boots').add(1);
+  metrics.getMeter('billing').createCounter('boots').add(1); // expect: observability.metrics
   await app.listen(3000);
   logger.info('billing listening');
 }
