@@ -46,14 +46,19 @@ class SizeLimitSite(Site):
 
 @register_site
 class ValidatorSite(Site):
-    """A function named ``validate*`` and how it rejects input."""
+    """Input validation: a function named ``validate*`` and how it rejects input, a validation schema, or a check
+    that refuses input a validation function rejects."""
 
     kind: Literal["security.validator"] = "security.validator"
     name: str
     rejections: int
     """``raise``/``throw`` statements under a condition."""
     checks: tuple[str, ...]
-    """Kinds of checks in those conditions: ``type``, ``length``, ``membership``, ``comparison``."""
+    """Kinds of checks in those conditions: ``type``, ``length``, ``membership``, ``comparison`` (``call`` for a
+    guard: a validation function's verdict)."""
+    style: str = "function"
+    """``function`` (a ``validate*`` function that raises), ``schema`` (a declaration of express-validator chains or
+    a Joi, zod or yup schema; ``rejections`` counts its checks) or ``guard`` (``if not is_valid(x)``: refuse)."""
 
 
 @register_site

@@ -30,10 +30,19 @@ from typing import Any, Literal
 from assess.model.patterns import Site, register_site
 from assess.patterns import snippet
 from assess.patterns.pyast import PythonFile, per_file
+from assess.patterns.security_flow import origins, summary
+from assess.patterns.security_sql import sql_origin
 
 MAX_BANDIT_BYTES = 1024 * 1024
 PASSWORD_TESTS = frozenset({"B105", "B106", "B107"})
 RANDOM_TEST = "B311"
+SQL_TEST = "B608"
+HASH_TESTS = frozenset({"B303", "B324"})
+NAMED_TESTS = HASH_TESTS | {RANDOM_TEST}
+"""Issues whose value's purpose is read from the names it is given to (random numbers, hashes)."""
+TRACED_TESTS = frozenset({"B602", "B604", "B605", "B102", "B307", "B301", "B302", "B506", "B704"})
+"""Issues about data given to a call (a shell, eval, a deserialiser, ``Markup``), whose origin is traced."""
+DATA_KEYWORDS = frozenset({"args", "cmd", "command", "source", "data", "s", "stream", "file", "base"})
 _PASSWORD_TEXT = re.compile(r"^Possible hardcoded password: '(.*)'$", re.DOTALL)
 _QUIET_LOGGERS = ("bandit", "stevedore")
 
@@ -57,11 +66,20 @@ class BanditSite(Site):
     literal: str | None = None
     """For hard-coded passwords (B105-B107): the string literal bandit saw."""
     flows_into: tuple[str, ...] = ()
-    """For ``random`` calls (B311) and password literals (B105-B107): names the value is given to (variable,
-    keyword, dict key, parameter whose default it is, returning function)."""
+    """For ``random`` calls (B311), weak hashes (B303, B324) and password literals (B105-B107): names the value is
+    given to (variable, keyword, dict key, parameter whose default it is, returning function); for a hash, the names
+    in the data hashed too."""
     compared_with: tuple[str, ...] = ()
     """For a password literal in a comparison (B105): the names of the other operands, the last attribute
     for an attribute (``token`` in ``token == "keyword"``, ``password`` in ``self.password != "x"``)."""
+    origin: str | None = None
+    """For issues about data (SQL, a shell command, eval, deserialisation, ``Markup``): where that data comes from
+    (:mod:`assess.patterns.security_flow`: ``request``, ``quoted-request``, ``network``, ``unknown``, ``quoted``,
+    ``file``, ``cli``, ``operator``, ``schema``, ``constant``), or ``not-run`` for SQL text only compared."""
+    origin_of: str | None = None
+    """The expression that reached that origin (``request.args.get('sort')``, ``self.sql``)."""
+    place: str | None = None
+    """For SQL (B608): where the value that decided :attr:`origin` sits: ``value``, ``number`` or ``identifier``."""
 
 
 @contextmanager
@@ -145,19 +163,65 @@ def _site(rel: str, parsed: PythonFile | None, issue: Any) -> BanditSite:
     if test_id in PASSWORD_TESTS and (m := _PASSWORD_TEXT.match(str(issue.text))):
         literal = m.group(1)
     node = _node_at(parsed, line, int(issue.col_offset or 0)) if parsed else None
-    flows = _flows_into(parsed, node) if parsed and node is not None and test_id == RANDOM_TEST else ()
+    flows = _flows_into(parsed, node) if parsed and node is not None and test_id in NAMED_TESTS else ()
+    if parsed and isinstance(node, ast.Call) and test_id in HASH_TESTS:
+        flows = (*flows, *_argument_names(node))
     compared: tuple[str, ...] = ()
     if parsed and test_id in PASSWORD_TESTS:
         flows, compared = _password_names(parsed, node, test_id, line, literal)
     cwe = getattr(getattr(issue, "cwe", None), "id", None)
+    if parsed and node is None and test_id in TRACED_TESTS:
+        node = _call_around(parsed, line, int(issue.col_offset or 0))
+    origin, origin_of, place = _origin(parsed, node, test_id) if parsed and node is not None else (None, None, None)
     return BanditSite(
         path=rel, line=line, end_line=end, language="Python",
         snippet=parsed.snippet(node) if parsed and node is not None else _lines(parsed, line, end),
         function=parsed.qualname(node) if parsed and node is not None else None,
         test_id=test_id, test_name=str(issue.test), severity=str(issue.severity), confidence=str(issue.confidence),
         text=str(issue.text), cwe=cwe if isinstance(cwe, int) and cwe > 0 else None, literal=literal,
-        flows_into=flows, compared_with=compared,
+        flows_into=flows, compared_with=compared, origin=origin, origin_of=origin_of, place=place,
     )  # fmt: skip
+
+
+def _origin(parsed: PythonFile, node: ast.AST, test_id: str) -> tuple[str | None, str | None, str | None]:
+    """Where the data of a data issue comes from: (origin, what reached it, place in SQL); Nones for other issues."""
+    if test_id == SQL_TEST:
+        return sql_origin(parsed, node)
+    if test_id not in TRACED_TESTS:
+        return None, None, None
+    call = node if isinstance(node, ast.Call) else next((a for a in parsed.ancestors(node) if isinstance(a, ast.Call)),
+                                                        None)  # fmt: skip
+    data = _data_argument(call) if call is not None else None
+    if data is None:
+        return None, None, None
+    kind, what = summary(origins(parsed, data))
+    return kind, what, None
+
+
+def _call_around(parsed: PythonFile, line: int, col: int) -> ast.Call | None:
+    """The call that starts at column ``col`` and spans ``line``: bandit gives a shell call's issue the line of its
+    ``shell=True`` and the call's column."""
+    around = [c for c in parsed.of_type(ast.Call) if c.col_offset == col and c.lineno <= line <= (c.end_lineno or 0)]
+    return max(around, key=lambda c: c.lineno, default=None)
+
+
+def _data_argument(call: ast.Call) -> ast.expr | None:
+    """The argument a data issue is about: the first positional one, or the keyword that names the data."""
+    if call.args and not isinstance(call.args[0], ast.Starred):
+        return call.args[0]
+    return next((k.value for k in call.keywords if k.arg in DATA_KEYWORDS), None)
+
+
+def _argument_names(call: ast.Call) -> tuple[str, ...]:
+    """The names in the arguments of a call and of the calls it is chained on (``password`` in
+    ``md5(password.encode()).hexdigest()``)."""
+    found: list[str] = []
+    node: ast.expr = call
+    while isinstance(node, ast.Call):
+        found += [n.id if isinstance(n, ast.Name) else n.attr for a in node.args for n in ast.walk(a)
+                  if isinstance(n, ast.Name | ast.Attribute)]  # fmt: skip
+        node = node.func.value if isinstance(node.func, ast.Attribute) else node.func
+    return tuple(dict.fromkeys(found))
 
 
 def _lines(parsed: PythonFile | None, line: int, end: int) -> str:

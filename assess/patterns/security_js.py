@@ -14,6 +14,7 @@ from assess.model.patterns import Site, register_site
 from assess.patterns import register_extractor
 from assess.patterns.scripts import ScriptFile
 from assess.patterns.security import SizeLimitSite, ValidatorSite
+from assess.patterns.security_js_flow import js_origin
 
 
 @register_site
@@ -32,6 +33,9 @@ class JsEvalSite(Site):
     """``eval`` or ``new Function``."""
     literal: bool
     """Whether every argument is a plain string literal (no interpolation)."""
+    origin: str = "unknown"
+    """Where the code evaluated comes from (:mod:`assess.patterns.security_js_flow`): ``request``, ``file`` (a
+    configuration file the operator wrote), ``constant``, ``unknown``."""
 
 
 @register_site
@@ -137,10 +141,12 @@ def js_eval(f: ScriptFile) -> Iterator[JsEvalSite]:
         text = f.node_text(fn) if fn is not None else ""
         if text in {"eval", "window.eval", "globalThis.eval", "self.eval"}:
             args = call.child_by_field_name("arguments")
-            yield JsEvalSite(**_site_args(f, call), form="eval", literal=_all_literal(f, args))
+            yield JsEvalSite(**_site_args(f, call), form="eval", literal=_all_literal(f, args),
+                             origin=js_origin(f, args)[0] if args is not None else "constant")
     for new in f.captures('(new_expression constructor: (identifier) @c (#eq? @c "Function")) @new').get("new", []):
         args = new.child_by_field_name("arguments")
-        yield JsEvalSite(**_site_args(f, new), form="new Function", literal=_all_literal(f, args))
+        yield JsEvalSite(**_site_args(f, new), form="new Function", literal=_all_literal(f, args),
+                         origin=js_origin(f, args)[0] if args is not None else "constant")
 
 
 def _storage(f: ScriptFile, node: tree_sitter.Node | None) -> str | None:

@@ -26,6 +26,7 @@ from assess.patterns.security import (
 from assess.patterns.security_bandit import BanditSite
 from assess.patterns.security_js import JsEvalSite, JsRandomSite, StorageWriteSite
 from assess.probes import Hit, ProbeInput, register_probe
+from assess.probes.security_data import Judgement, judge
 
 BANDIT_RULES: dict[str, str] = {
     "B105": "security.hardcoded-secret", "B106": "security.hardcoded-secret", "B107": "security.hardcoded-secret",
@@ -51,11 +52,19 @@ NEEDS_LEVEL = {"security.shell-injection": "MEDIUM"}
 _WORD = re.compile(r"[A-Z]+(?=[A-Z][a-z]|\d|\b|_)|[A-Z]?[a-z]+|\d+|[A-Z]+")
 
 TOKEN_WORDS = frozenset({
-    "id", "ids", "uid", "uuid", "guid", "token", "tokens", "apikey", "secret", "secrets", "password", "passwd",
-    "pwd", "passphrase", "nonce", "salt", "otp", "pin", "session", "sid", "csrf", "xsrf", "invite", "verifier",
-    "signature", "hmac",
+    "token", "tokens", "apikey", "secret", "secrets", "password", "passwd", "pwd", "passphrase", "salt", "otp", "pin",
+    "session", "sid", "csrf", "xsrf", "invite", "verifier",
 })  # fmt: skip
-"""Words in a name that make a random value key material ("key" counts only with another word: api_key)."""
+"""Words in a name that make a random value a secret ("key" counts only after a word that makes it one: api_key).
+Ids are not among them: a request id, a job id or a message's de-duplication id must be unique, not secret."""
+MAYBE_TOKEN_WORDS = frozenset({"nonce"})
+"""A nonce must be unpredictable for some protocols and only unique for others: the code cannot tell which."""
+ID_WORDS = frozenset({"id", "ids", "uid", "uuid", "guid"})
+NOT_SECRET_ID_WORDS = frozenset({
+    "request", "req", "correlation", "trace", "span", "message", "msg", "client", "random", "dedup", "dedupe",
+    "event", "job", "worker", "process", "instance", "node", "run", "tmp", "temp", "test", "debug",
+})  # fmt: skip
+"""Ids of messages, requests and processes: they must be unique, and nobody reaches anything by guessing them."""
 
 STORAGE_WORDS = frozenset({"token", "tokens", "jwt", "auth", "session", "access", "refresh", "bearer", "credential",
                            "credentials", "password", "secret", "apikey", "sid"})  # fmt: skip
@@ -87,10 +96,26 @@ def words(name: str) -> list[str]:
 
 
 def token_like(names: Iterable[str]) -> str | None:
-    """The first name that says it holds key material, or None."""
+    """The first name that says it holds a secret (a token, a password, a session id, an api key), or None."""
     for name in names:
         ws = words(name)
-        if TOKEN_WORDS.intersection(ws) or (len(ws) > 1 and "key" in ws and "sort" not in ws):
+        if TOKEN_WORDS.intersection(ws) or any(a in KEY_QUALIFIERS | {"session", "auth"} and b == "key"
+                                               for a, b in itertools.pairwise(ws)):  # fmt: skip
+            return name
+    return None
+
+
+def nonce_like(names: Iterable[str]) -> str | None:
+    """The first name that says it holds a nonce, or None."""
+    return next((n for n in names if MAYBE_TOKEN_WORDS.intersection(words(n))), None)
+
+
+def id_like(names: Iterable[str]) -> str | None:
+    """The first name that says it holds the id of something one may look up (``new_task_id``, ``order.id``), not of
+    a message, a request or a process; or None."""
+    for name in names:
+        ws = set(words(name))
+        if ws & ID_WORDS and not ws & NOT_SECRET_ID_WORDS:
             return name
     return None
 
@@ -192,23 +217,52 @@ def bandit_findings(given: ProbeInput) -> Iterator[Hit]:
     for site in given.patterns.of(BanditSite):
         if site.test_id in BANDIT_NEVER or not _source(given, site.path):
             continue
-        rule = BANDIT_RULES.get(site.test_id)
-        details = {"test_id": site.test_id, "test_name": site.test_name, "text": site.text.rstrip("."),
-                   "severity": site.severity.lower(), "confidence": site.confidence.lower()}  # fmt: skip
-        if rule == "security.hardcoded-secret" and not _password_like(site):
-            continue
-        if rule == "security.weak-random":
-            if (name := token_like(site.flows_into)) is None:
-                continue
-            details["name"] = name
+        rule = _bandit_rule(site)
         if rule is None:
-            if LEVELS.get(site.severity, 0) < LEVELS["MEDIUM"]:
-                continue
-            high = site.severity == "HIGH" and site.confidence == "HIGH"
-            rule = "security.bandit-high" if high else "security.bandit"
-        elif LEVELS.get(site.severity, 0) < LEVELS[NEEDS_LEVEL.get(rule, "LOW")]:
             continue
-        yield Hit(rule, site=site, details=details)
+        details: dict[str, object] = {
+            "test_id": site.test_id, "test_name": site.test_name, "text": site.text.rstrip("."),
+            "severity": site.severity.lower(), "confidence": site.confidence.lower(),
+        }  # fmt: skip
+        if rule in {"security.weak-random", "security.js-weak-random"}:
+            name, judged = _secret_name(site.flows_into)
+            details["name"] = name or ""
+        else:
+            judged = judge(site, rule)
+        if judged is not None:
+            yield Hit(rule, site=site, details={**details, "detail": judged.detail or site.text.rstrip(".")},
+                      confidence=judged.confidence, confidence_reason=judged.reason)  # fmt: skip
+
+
+def _bandit_rule(site: BanditSite) -> str | None:
+    """The rule a bandit issue belongs to, or None when it is no finding by its kind and level."""
+    rule = BANDIT_RULES.get(site.test_id)
+    if rule == "security.hardcoded-secret" and not _password_like(site):
+        return None
+    if rule is None:
+        if LEVELS.get(site.severity, 0) < LEVELS["MEDIUM"]:
+            return None
+        high = site.severity == "HIGH" and site.confidence == "HIGH"
+        return "security.bandit-high" if high else "security.bandit"
+    return rule if LEVELS.get(site.severity, 0) >= LEVELS[NEEDS_LEVEL.get(rule, "LOW")] else None
+
+
+def _secret_name(names: Iterable[str]) -> tuple[str | None, Judgement | None]:
+    """The name that makes a random value a secret, and how sure that is: a token or password surely; a nonce may
+    only need be unique; an id is a secret only where knowing it is enough to reach what it names."""
+    names = list(names)
+    if (name := token_like(names)) is not None:
+        return name, Judgement(None)
+    if (name := nonce_like(names)) is not None:
+        return name, Judgement("likely", NONCE_REASON)
+    if (name := id_like(names)) is not None:
+        return name, Judgement("possible", ID_REASON)
+    return None, None
+
+
+NONCE_REASON = "A nonce must be unpredictable for some protocols and only unique for others: the code cannot tell."
+ID_REASON = ("An id must be unguessable only where knowing it is enough to reach what it names (a lookup with no "
+             "login): the code cannot tell.")
 
 
 # --- Python good practices ---------------------------------------------------------------
@@ -228,12 +282,27 @@ def parameterized_sql(given: ProbeInput) -> Iterator[Hit]:
 
 @register_probe("security.input-validation")
 def input_validation(given: ProbeInput) -> Iterator[Hit]:
-    """A ``validate*`` function that rejects input on at least two type, length or membership checks."""
+    """A ``validate*`` function that rejects input on at least two type, length or membership checks; a validation
+    schema with at least two such checks (the first of its file); a check that refuses input a validation function
+    rejects (the first per function called, per file)."""
+    seen: set[tuple[str, str]] = set()
     for site in given.patterns.of(ValidatorSite):
-        checked = {"type", "length", "membership"}.intersection(site.checks)
-        if site.rejections >= 2 and checked and _source(given, site.path):
-            details = {"name": site.name, "rejections": site.rejections, "checks": ", ".join(site.checks)}
-            yield Hit("security.input-validation", site=site, details=details)
+        checked = {"type", "length", "membership"}.intersection(site.checks) or site.style == "guard"
+        if (site.rejections < 2 and site.style != "guard") or not checked or not _source(given, site.path):
+            continue
+        key = (site.path, site.style if site.style == "schema" else f"{site.style}:{site.name}")
+        if key in seen:
+            continue
+        seen.add(key)
+        yield Hit("security.input-validation", site=site, details={"what": _validation_words(site)})
+
+
+def _validation_words(site: ValidatorSite) -> str:
+    if site.style == "schema":
+        return f"{site.name} declares {site.rejections} checks ({', '.join(site.checks)}) on the input"
+    if site.style == "guard":
+        return f"input that {site.name} rejects is refused before it is used"
+    return f"{site.name} rejects bad input with {site.rejections} checks ({', '.join(site.checks)})"
 
 
 @register_probe("security.request-size-limit")
@@ -250,16 +319,23 @@ def request_size_limit(given: ProbeInput) -> Iterator[Hit]:
 @register_probe("security.js-weak-random")
 def js_weak_random(given: ProbeInput) -> Iterator[Hit]:
     for site in given.patterns.of(JsRandomSite):
-        if (name := token_like(site.flows_into)) is not None and _source(given, site.path):
-            yield Hit("security.js-weak-random", site=site, details={"name": name})
+        name, judged = _secret_name(site.flows_into)
+        if judged is not None and _source(given, site.path):
+            yield Hit("security.js-weak-random", site=site, details={"name": name},
+                      confidence=judged.confidence, confidence_reason=judged.reason)
 
 
 @register_probe("security.js-eval")
 def js_eval(given: ProbeInput) -> Iterator[Hit]:
-    """Only code built at run time: ``eval("...")`` of a plain literal injects nothing."""
+    """Only code built at run time, and not from a file the operator writes (a configuration file in JavaScript):
+    from the request it is confirmed, from where the code does not show it is to review."""
     for site in given.patterns.of(JsEvalSite):
-        if not site.literal and _source(given, site.path):
-            yield Hit("security.js-eval", site=site, details={"form": site.form})
+        if site.literal or site.origin in {"file", "constant", "operator"} or not _source(given, site.path):
+            continue
+        sure = site.origin == "request"
+        yield Hit("security.js-eval", site=site, details={"form": site.form}, confidence=None if sure else "likely",
+                  confidence_reason=None if sure else "Where the evaluated text comes from is not in this function; "
+                                                      "it is code execution only if a user can choose it.")  # fmt: skip
 
 
 @register_probe("security.token-in-localstorage")

@@ -13,7 +13,15 @@ def signature(body: bytes) -> str:
 
 
 def legacy_digest(body: bytes) -> str:
-    return hashlib.new("md5", body).hexdigest()  # expect: security.weak-hash
+    return hashlib.new("md5", body).hexdigest()  # a checksum: nothing says it guards anything
+
+
+def session_digest(session_id: str) -> str:
+    return hashlib.sha1(session_id.encode()).hexdigest()  # expect: security.weak-hash
+
+
+def avatar_colour(email: str) -> str:
+    return "#" + hashlib.md5(email.encode()).hexdigest()[:6]
 
 
 def etag(body: bytes) -> str:

@@ -11,7 +11,7 @@ export function List({ items }: { items: Item[] }) {
 }
 
 export class Tracker {
-  correlationId: string = Math.random().toString(36); // expect: security.js-weak-random
+  correlationId: string = Math.random().toString(36); // a correlation id must be unique, not secret
   sampleRate: number = Math.random();
 }
 

@@ -1,6 +1,10 @@
 // Identifiers and randomness in the browser.
 
 export function newRequestId() {
+  return Math.random().toString(36).slice(2); // a request id must be unique, not secret
+}
+
+export function newResetToken() {
   return Math.random().toString(36).slice(2); // expect: security.js-weak-random
 }
 
@@ -11,7 +15,7 @@ export function attachKey(user) {
   return user;
 }
 
-export const makeJob = (name) => ({ name, id: Math.random() }); // expect: security.js-weak-random
+export const makeOrder = (name) => ({ name, id: Math.random() }); // expect: security.js-weak-random
 
 export function jitter(delayMs) {
   const delay = delayMs * Math.random();

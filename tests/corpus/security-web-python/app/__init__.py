@@ -1,0 +1,1 @@
+"""A small Flask service: logins, previews of links, and an API."""
