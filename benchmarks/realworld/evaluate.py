@@ -29,6 +29,7 @@ import argparse
 import json
 import subprocess
 import sys
+import tomllib
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +43,17 @@ from labels import SEVERE, finding_labels, label_of, load
 DEFAULT_RUNS = Path.home() / ".cache" / "assess-corpus-runs"
 FACT_WINDOW = 15
 """A fact at a line is found by a finding of its rule within this many lines of it (the same function, mostly)."""
+RULE_NAMES = Path(__file__).resolve().parent / "rule_names.toml"
+"""Which rules a fact's ``new:<name>`` (a rule not yet written when the fact was labelled) now stands for."""
+NOT_RUN = {"Test Coverage"}
+"""Categories ``run`` leaves unmeasured on purpose (``--no-tests``): the verdict on static evidence ignores a
+verdict rule that fires only because they were not measured."""
+ORDER = {"GO": 0, "NEEDS_WORK": 1, "NO-GO": 2}
+
+
+def rule_names() -> dict[str, list[str]]:
+    with RULE_NAMES.open("rb") as fh:
+        return {str(k): [str(r) for r in v] for k, v in tomllib.load(fh)["names"].items()}
 
 
 def run(names: list[str], runs: Path, into: Path, mirror: Path | None) -> None:
@@ -102,6 +114,8 @@ class ProjectResult:
     held_out: bool
     verdict: str | None
     reviewer_verdict: str
+    static_verdict: str | None = None
+    """The verdict without the rules that fired only because ``run`` measured no coverage (``NOT_RUN``)."""
     confirmed: Tally = field(default_factory=Tally)
     severe: Tally = field(default_factory=Tally)
     review: Tally = field(default_factory=Tally)
@@ -121,10 +135,16 @@ def confidence(finding: dict[str, Any]) -> str:
     return str(finding.get("confidence") or "confirmed")
 
 
-def fact_found(fact: dict[str, Any], findings: list[dict[str, Any]]) -> bool:
-    rules = set(fact.get("rules", []))
+def fact_rules(fact: dict[str, Any], names: dict[str, list[str]]) -> set[str]:
+    """The rules that would state ``fact``: its own, with each ``new:`` name read as the rules it stands for."""
+    return {r for name in fact.get("rules", []) for r in names.get(name, [name])}
+
+
+def fact_found(fact: dict[str, Any], findings: list[dict[str, Any]], names: dict[str, list[str]]) -> bool:
+    """Whether a finding the report shows in the service (confirmed or to review; not outside it) states ``fact``."""
+    rules = fact_rules(fact, names)
     for f in findings:
-        if f["rule"] not in rules:
+        if f["rule"] not in rules or f.get("outside"):
             continue
         if fact.get("path") is None:
             return True
@@ -140,7 +160,8 @@ def evaluate(name: str, held_out: bool, run_dir: Path) -> ProjectResult:
     labels_doc = load(name)
     labels = finding_labels(labels_doc)
     verdict = (document.get("verdict") or {}).get("decision")
-    result = ProjectResult(name, held_out, verdict, labels_doc.get("verdict", {}).get("decision", "?"))
+    result = ProjectResult(name, held_out, verdict, labels_doc.get("verdict", {}).get("decision", "?"),
+                           static_verdict(document.get("verdict") or {}))  # fmt: skip
     findings = document["findings"]
     for f in (f for f in findings if f["kind"] == "problem" and not f.get("waived")):
         label = label_of(f, labels)
@@ -155,10 +176,28 @@ def evaluate(name: str, held_out: bool, run_dir: Path) -> ProjectResult:
                 result.severe.add(value, where)
         else:
             result.review.add(value, where)
+    names = rule_names()
     for fact in labels_doc.get("fact", []):
-        target = result.facts_found if fact_found(fact, findings) else result.facts_missed
+        target = result.facts_found if fact_found(fact, findings, names) else result.facts_missed
         target.append(f"{fact['id']} [{fact['kind']}] {fact['statement'][:90]}")
     return result
+
+
+def static_verdict(verdict: dict[str, Any]) -> str | None:
+    """The decision of the verdict rules that fired, leaving out a rule that fired only for a category in
+    ``NOT_RUN`` (its message names no other category)."""
+    rules = verdict.get("rules")
+    if not rules:
+        return None
+    decisions = [r["decision"] for r in rules if r.get("fired") and not _only_not_run(r)]
+    return max(decisions, key=ORDER.__getitem__, default="GO")
+
+
+def _only_not_run(rule: dict[str, Any]) -> bool:
+    if rule.get("rule") != "critical-category-not-measured":
+        return False
+    named = [c.split(" was not measured")[0].strip() for c in str(rule.get("message", "")).split(";")]
+    return all(c in NOT_RUN for c in named)
 
 
 def _line(label: str, tally: Tally) -> str:
@@ -170,7 +209,7 @@ def print_group(title: str, results: list[ProjectResult]) -> None:
         return
     print(f"\n== {title}")
     total, severe, review, outside = Tally(), Tally(), Tally(), Tally()
-    found = facts = agree = 0
+    found = facts = agree = agree_static = 0
     for r in results:
         total.merge(r.confirmed)
         severe.merge(r.severe)
@@ -179,9 +218,10 @@ def print_group(title: str, results: list[ProjectResult]) -> None:
         found += len(r.facts_found)
         facts += len(r.facts_found) + len(r.facts_missed)
         agree += r.verdict == r.reviewer_verdict
+        agree_static += r.static_verdict == r.reviewer_verdict
         recall = "-" if r.recall is None else f"{r.recall:.2f}"
-        print(f"{r.name}: verdict {r.verdict} (reviewer {r.reviewer_verdict}); facts found {len(r.facts_found)}"
-              f"/{len(r.facts_found) + len(r.facts_missed)} ({recall})")  # fmt: skip
+        print(f"{r.name}: verdict {r.verdict}, on static evidence {r.static_verdict} (reviewer {r.reviewer_verdict});"
+              f" facts found {len(r.facts_found)}/{len(r.facts_found) + len(r.facts_missed)} ({recall})")  # fmt: skip
         print(_line("problem findings (confirmed)", r.confirmed))
         print(_line("  of them high and critical", r.severe))
         print(_line("to review (not counted)", r.review))
@@ -193,6 +233,7 @@ def print_group(title: str, results: list[ProjectResult]) -> None:
     print(_line("outside the service (not counted)", outside))
     print(f"  reviewer facts found               {found}/{facts} ({found / facts:.2f})" if facts else "")
     print(f"  verdicts agreeing                  {agree}/{len(results)}")
+    print(f"  verdicts on static evidence agreeing {agree_static}/{len(results)} (coverage not run)")
 
 
 def print_rules(results: list[ProjectResult]) -> None:
