@@ -165,6 +165,44 @@ def test_no_chaos_results_is_an_f_not_a_gap(service_patterns: PatternsData) -> N
     assert gap.status == "not-measured"
 
 
+NO_CHAOS = [fact("chaos.families", None, "chaos skipped"), fact("chaos.families.passed", None, "chaos skipped"),
+            fact("chaos.families.failed", None, "chaos skipped")]  # fmt: skip
+NO_PRACTICES = [f for f in GOOD_FACTS if not f.key.startswith("chaos.") and f.key != "inventory.tests.performance"]
+NO_PRACTICES += [*NO_CHAOS, fact("inventory.tests.performance", 0)]
+NO_LOAD_TESTS = finding("tests.no-performance-tests", "Performance Testing", Severity.MEDIUM, path=None, line=None)
+
+
+@pytest.mark.parametrize(
+    ("facts", "findings", "decision"),
+    [
+        # No load tests and no chaos experiments: both F, both in the plan, neither holds the release.
+        (NO_PRACTICES, (NO_LOAD_TESTS,), "GO"),
+        # A performance problem in the code counts against Performance Testing: the F is no longer mere absence.
+        (NO_PRACTICES, (NO_LOAD_TESTS, finding("performance.query-in-loop", "Performance", Severity.MEDIUM)),
+         "NEEDS_WORK"),
+        # Chaos experiments that ran and failed are evidence, not absence.
+        ([f for f in NO_PRACTICES if not f.key.startswith("chaos.")]
+         + [fact("chaos.families", 1), fact("chaos.families.passed", 0), fact("chaos.families.failed", 1)],
+         (NO_LOAD_TESTS,), "NEEDS_WORK"),
+    ],
+    ids=["absent-practices", "performance-finding", "failed-experiments"],
+)
+def test_an_absent_practice_is_a_plan_item_not_a_verdict(
+    service_patterns: PatternsData, facts: list[Fact], findings: tuple[Finding, ...], decision: str
+) -> None:
+    rubric = load_rubric()
+    searched = ChaosEvidence(status=Status.SKIPPED, reason="no chaos results found", data=ChaosData(results=()))
+    skipped = any(f.key == "chaos.families" and f.value is None for f in facts)
+    chaos = searched if skipped else ChaosEvidence(status=Status.OK, data=ChaosData(results=()))
+    grades = grade_all(facts, findings, evidence(service_patterns, chaos), rubric)
+    assert by_name(grades)["Performance Testing"].grade == "F"
+    assert by_name(grades)["Chaos Engineering"].grade == "F"
+    verdict = decide(grades, findings, facts, rubric)
+    assert verdict.decision == decision, verdict.reasons
+    fired = {r.rule for r in verdict.rules if r.fired}
+    assert ("any-category-failing" in fired) == (decision == "NEEDS_WORK")
+
+
 def test_a_critical_finding_caps_and_decides(service_patterns: PatternsData) -> None:
     findings = (finding("security.eval", "Security", Severity.CRITICAL),)
     grades = grade_all(GOOD_FACTS, findings, evidence(service_patterns), load_rubric())

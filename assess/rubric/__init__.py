@@ -76,6 +76,13 @@ class Category:
     """Whether the category's problem findings take points (False: they only explain the grade)."""
     disabled: str | None = None
     """Why the target switched the category off; None when it is on."""
+    practice: bool = False
+    """A testing practice beyond the test suite (load tests, chaos experiments). When it is simply absent (every
+    signal measured zero, no finding against it but those in :attr:`absence_rules`) the grade says so and the plan
+    asks for it, but verdict rules with ``absent_practice = false`` do not fire on it: not practising it is not,
+    alone, a reason to hold a release."""
+    absence_rules: tuple[str, ...] = ()
+    """Rules whose findings only state that the practice is absent (``tests.no-performance-tests``)."""
 
 
 @dataclass(frozen=True)
@@ -86,6 +93,9 @@ class VerdictRuleSpec:
     worst_grade: Grade | None = None
     critical_only: bool = False
     severities: tuple[str, ...] = ()
+    absent_practice: bool = True
+    """For grade rules: whether a practice category (:attr:`Category.practice`) graded low only because the practice
+    is absent makes the rule fire."""
 
 
 @dataclass(frozen=True)
@@ -160,6 +170,8 @@ def parse_rubric(document: Mapping[str, Any], source: str) -> Rubric:
                 absent_is_zero=bool(raw.get("absent_is_zero", False)),
                 findings_evidence=str(raw.get("findings_evidence", "patterns")),
                 penalize=bool(raw.get("penalize", True)),
+                practice=bool(raw.get("practice", False)),
+                absence_rules=tuple(raw.get("absence_rules", ())),
             )
             for name, raw in document["category"].items()
         )
@@ -172,6 +184,7 @@ def parse_rubric(document: Mapping[str, Any], source: str) -> Rubric:
                 worst_grade=_grade(f"{source} verdict {v['rule']}", v["worst_grade"]) if "worst_grade" in v else None,
                 critical_only=bool(v.get("critical_only", False)),
                 severities=tuple(v.get("severities", ())),
+                absent_practice=bool(v.get("absent_practice", True)),
             )
             for v in document["verdict"]
         )

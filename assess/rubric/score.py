@@ -230,6 +230,21 @@ def _at_or_below(grade: Grade | None, worst: Grade) -> bool:
     return grade is not None and GRADES.index(grade) >= GRADES.index(worst)
 
 
+def _absent_practice(grade: CategoryGrade, rubric: Rubric, findings: Sequence[Finding]) -> bool:
+    """Whether ``grade`` is a practice category (load tests, chaos experiments) graded only on the practice's
+    absence: every measured signal is zero and no finding counts against it but one that states the absence."""
+    try:
+        category = rubric.category(grade.category)
+    except KeyError:
+        return False
+    if not category.practice:
+        return False
+    measured = [s for s in grade.signals if s.value is not None]
+    others = [f for f in findings if f.counts and f.category in category.findings_from
+              and f.rule not in category.absence_rules]  # fmt: skip
+    return bool(measured) and all(s.value == 0 for s in measured) and not others
+
+
 def decide(
     grades: Sequence[CategoryGrade], findings: Sequence[Finding], facts: Sequence[Fact], rubric: Rubric
 ) -> Verdict:
@@ -244,6 +259,7 @@ def decide(
                 for g in grades
                 if g.status == "graded" and (g.critical or not spec.critical_only)
                 and _at_or_below(g.grade, spec.worst_grade)
+                and (spec.absent_practice or not _absent_practice(g, rubric, findings))
             ]  # fmt: skip
         elif spec.severities:
             bad = [f for f in findings if f.counts and f.severity.value in spec.severities]
