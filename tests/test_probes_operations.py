@@ -447,6 +447,15 @@ def test_observability(tmp_path: Path, files: dict[str, str], expected: set[Key]
             {"s.js": "import { createTerminus } from '@godaddy/terminus';\napp.listen(1);\n"},
             {("shutdown.signal-handler", "s.js", 1)}, id="terminus",
         ),
+        pytest.param(  # the library is put to work where its name is called, not where it is imported
+            {"s.js": "const gracefulShutdown = require('http-graceful-shutdown');\nserver.listen(1);\n"
+                     "gracefulShutdown(server, { signals: 'SIGINT SIGTERM', timeout: 30000 });\n"},
+            {("shutdown.signal-handler", "s.js", 3)}, id="http-graceful-shutdown-call",
+        ),
+        pytest.param(
+            {"s.js": "import { createHttpTerminator } from 'http-terminator';\napp.listen(1);\n"},
+            {("shutdown.signal-handler", "s.js", 1)}, id="http-terminator-import",
+        ),
         pytest.param({"s.js": "emitter.listen();\nsocket.listen(1);\n"}, set(), id="listen-lookalikes"),
         pytest.param({"tests/test_s.py": "server.serve_forever()\n"}, set(), id="servers-in-tests"),
     ],

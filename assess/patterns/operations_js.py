@@ -13,6 +13,7 @@ from collections.abc import Iterator
 
 import tree_sitter
 
+from assess.knowledge import knowledge, matches
 from assess.model.patterns import Site
 from assess.patterns import register_extractor
 from assess.patterns.operations import (
@@ -43,7 +44,6 @@ APP_FACTORIES = {
 }  # fmt: skip
 FACTORY_CALLEE = "^(" + "|".join(sorted(n.replace(".", r"\\.") for n in APP_FACTORIES)) + ")$"
 SERVER_NAMES = frozenset({"app", "server", "httpServer", "fastify", "api"})
-SHUTDOWN_LIBRARIES = ("@godaddy/terminus", "http-terminator", "stoppable", "lightship", "close-with-grace")
 SIGNALS = re.compile(r"\bSIG(TERM|INT|HUP|QUIT)\b")
 
 
@@ -344,8 +344,19 @@ def _signals(f: ScriptFile) -> Iterator[Site]:
         if found:
             yield _site(f, SignalHandlerSite, _statement(call), signals=tuple(found), mechanism=name)
     for imp in _imports(f):
-        if (module := _module(f, imp)) and module.startswith(SHUTDOWN_LIBRARIES):
-            yield _site(f, SignalHandlerSite, imp, signals=("SIGTERM",), mechanism=module)
+        if (module := _module(f, imp)) and matches(module, knowledge().provides.get("graceful_shutdown", ())):
+            yield _site(f, SignalHandlerSite, _installed(f, imp), signals=("SIGTERM",), mechanism=module)
+
+
+def _installed(f: ScriptFile, imp: Node) -> Node:
+    """Where a shutdown library is put to work: the first call of the name its import binds
+    (``gracefulShutdown(server, {...})``), else the import itself."""
+    bound = re.match(r"\s*(?:import\s+|(?:const|let|var)\s+)([A-Za-z_$][\w$]*)", f.node_text(imp))
+    if bound is None:
+        return imp
+    name = re.escape(bound.group(1)).replace("\\$", "[$]")
+    later = [c for c in _calls(f, f"^{name}$") if c.start_byte > imp.end_byte]
+    return _statement(later[0]) if later else imp
 
 
 def _imports(f: ScriptFile) -> list[Node]:
