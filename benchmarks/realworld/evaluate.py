@@ -15,7 +15,9 @@ projects and the held-out ones apart:
   examples, the test suite), are counted apart: they count toward no grade.
 - recall of reviewer facts: a fact is found when the report holds a finding of one of the fact's rules in the
   fact's file, within :data:`FACT_WINDOW` lines of its line (a file-level fact: anywhere in the file; a
-  repository-level fact: anywhere);
+  repository-level fact: anywhere; a repository-level finding, such as "no metrics", states its fact wherever
+  the reviewer placed it), in the service's code (confirmed or to review, not outside); ``new:<name>`` rules
+  are read through ``rule_names.toml``;
 - whether the verdict is the reviewer's;
 - per rule, across projects: TRUE, FALSE, DEBATABLE, unlabelled, precision.
 
@@ -146,8 +148,8 @@ def fact_found(fact: dict[str, Any], findings: list[dict[str, Any]], names: dict
     for f in findings:
         if f["rule"] not in rules or f.get("outside"):
             continue
-        if fact.get("path") is None:
-            return True
+        if fact.get("path") is None or f.get("path") is None:
+            return True  # a repository-level fact, or a finding about the whole repository ("no metrics")
         if f.get("path") != fact["path"]:
             continue
         if fact.get("line") is None or f.get("line") is None or abs(f["line"] - fact["line"]) <= FACT_WINDOW:
