@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 from assess.rules import default_rules
+from assess.rules.reference import ReferenceClass, reference_classes
 
 HEADER = """# Probes and their rules
 
@@ -36,7 +37,45 @@ def markdown() -> str:
             effort = f"{r.effort_hours:g}" if r.kind == "problem" else ""
             lines.append(f"| `{r.id}` | {r.kind} | {r.severity.value} | {effort} | {r.title} |")
         lines.append("")
+    lines += reference_section(reference_classes())
     return "\n".join(lines)
+
+
+REFERENCE_HEADER = """## Classes the reference assessments name
+
+Every class of finding or practice that the hand-written assessments in
+`../shared/reference/example-assessments/` name, from `assess/rules/reference.toml` (a test checks each
+cited line exists and each rule id is defined). A class is covered by rules that claim the same thing,
+or says why code cannot show it, or is *planned*: code could show it, and the entry says what a rule
+would need.
+"""
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def _where(sources: tuple[str, ...]) -> str:
+    """``a.md:1, a.md:5, b.md:2`` as ``a.md 1, 5; b.md 2``, files in order of first mention."""
+    lines: dict[str, list[str]] = {}
+    for source in sources:
+        file, line = source.rsplit(":", 1)
+        lines.setdefault(file, []).append(line)
+    return "; ".join(f"`{file}` {', '.join(numbers)}" for file, numbers in lines.items())
+
+
+def reference_section(classes: tuple[ReferenceClass, ...]) -> list[str]:
+    lines = [REFERENCE_HEADER, "| class | where named | covered by, or why not |", "| --- | --- | --- |"]
+    for c in classes:
+        if c.rules:
+            covered = ", ".join(f"`{rule}`" for rule in c.rules) + (f" ({c.note})" if c.note else "")
+        elif c.reason:
+            covered = f"not shown by code: {c.reason}"
+        else:
+            covered = f"planned: {c.planned}"
+        lines.append(f"| {_cell(c.name)} | {_where(c.sources)} | {_cell(covered)} |")
+    lines.append("")
+    return lines
 
 
 if __name__ == "__main__":
