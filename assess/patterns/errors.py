@@ -261,20 +261,6 @@ def _caught(f: PythonFile, handler: ast.ExceptHandler) -> tuple[str, bool]:
     return ", ".join(names), any(n in BROAD for n in names)
 
 
-def own_nodes(root: ast.AST) -> Iterator[ast.AST]:
-    """Nodes under ``root`` that run with it: not inside nested functions, lambdas or classes.
-
-    For a node of a parsed file, :meth:`PythonFile.own_nodes` gives the same nodes from its index.
-    """
-    stack = list(ast.iter_child_nodes(root))
-    while stack:
-        node = stack.pop()
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda | ast.ClassDef):
-            continue
-        yield node
-        stack.extend(ast.iter_child_nodes(node))
-
-
 @per_node
 def _critical_call(f: PythonFile, node: ast.Try) -> str | None:
     func = f.enclosing_function(node)

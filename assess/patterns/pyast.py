@@ -291,7 +291,7 @@ class PythonFile:
     def own_nodes(self, root: ast.AST) -> tuple[ast.AST, ...]:
         """Nodes under ``root`` that run with it: not inside nested functions, lambdas or classes.
 
-        The same nodes as :func:`assess.patterns.errors.own_nodes`, in preorder: an outer call comes
+        The same nodes as :func:`own_nodes`, in preorder: an outer call comes
         before the calls in its arguments.
         """
         found = self._own.get(root)
@@ -303,8 +303,6 @@ class PythonFile:
         index = self._index
         span = index.span(root, self.nodes)
         if span is None:
-            from assess.patterns.errors import own_nodes
-
             return tuple(own_nodes(root))
         preorder, pre_bfs, size = index.preorder, index.pre_bfs, index.size
         out: list[ast.AST] = []
@@ -473,3 +471,17 @@ def keyword(call: ast.Call, name: str) -> ast.expr | None:
 
 def has_star_kwargs(call: ast.Call) -> bool:
     return any(k.arg is None for k in call.keywords)
+
+
+def own_nodes(root: ast.AST) -> Iterator[ast.AST]:
+    """Nodes under ``root`` that run with it: not inside nested functions, lambdas or classes.
+
+    For a node of a parsed file, :meth:`PythonFile.own_nodes` gives the same nodes from its index.
+    """
+    stack = list(ast.iter_child_nodes(root))
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda | ast.ClassDef):
+            continue
+        yield node
+        stack.extend(ast.iter_child_nodes(node))
