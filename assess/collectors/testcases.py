@@ -14,7 +14,7 @@ import math
 from collections.abc import Iterator
 from pathlib import PurePosixPath
 
-from assess.collectors.testresources import case_resources, imported_helpers, resources_of
+from assess.collectors.testresources import ModuleHelpers, resources_of
 from assess.model import TestCase, TestKind
 
 MARKER_KINDS: dict[str, TestKind] = {
@@ -148,6 +148,7 @@ class _Finder:
         self.local_testcases: set[str] = set()
         self.tree = tree
         self.resources = resources_of(tree)
+        self.helpers = ModuleHelpers(tree)
         self.bases: tuple[str, ...] = ()
 
     def run(self) -> Iterator[TestCase]:
@@ -207,13 +208,13 @@ class _Finder:
             expanded=expanded,
             bases=self.bases,
             fixtures=tuple(sorted(args - {"self", "cls"})),
-            helpers=imported_helpers(fn, self.tree),
+            helpers=self.helpers.imported_helpers(fn),
         )
 
     def _resource_kind(self, fn: ast.FunctionDef | ast.AsyncFunctionDef, kind: TestKind,
                        reason: str) -> tuple[TestKind, str]:  # fmt: skip
         """The kind a real resource used by the test itself, its class or its module gives it; else as given."""
-        own = case_resources(fn, self.tree) or list(self.resources.module)
+        own = self.helpers.case_resources(fn) or list(self.resources.module)
         if own:
             return own[0].kind, f"uses {own[0].what} ({own[0].call}, line {own[0].line})"
         if self.bases and self.bases[0] in self.resources.classes:

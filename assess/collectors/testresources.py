@@ -142,25 +142,32 @@ def _uses(node: ast.AST, aliases: Mapping[str, str], helpers: set[str]) -> bool:
     return bool(_resources_in(ast.walk(node), aliases)) or bool(_calls(node) & helpers)
 
 
-def case_resources(fn: ast.FunctionDef | ast.AsyncFunctionDef, tree: ast.Module) -> list[TestResource]:
-    """The resources a test function's own body uses, directly or through a helper function of its module."""
-    aliases = _aliases(tree)
-    found = _resources_in(ast.walk(fn), aliases)
-    if found:
-        return found
-    helpers = _resource_functions(tree, aliases) & _calls(fn)
-    if helpers:
-        name = sorted(helpers)[0]
-        return [TestResource(what=f"a real resource through {name}()", kind=TestKind.INTEGRATION, call=name,
-                             line=fn.lineno)]  # fmt: skip
-    return []
+class ModuleHelpers:
+    """A test module's imports and its module-level functions that use a real resource, worked out once for all of
+    its test functions (per test, they made a large test module quadratic: Django's admin_views/tests.py took 37 s).
+    """
 
+    def __init__(self, tree: ast.Module) -> None:
+        self.aliases = _aliases(tree)
+        self.helpers = _resource_functions(tree, self.aliases)
 
-def imported_helpers(fn: ast.FunctionDef | ast.AsyncFunctionDef, tree: ast.Module) -> tuple[str, ...]:
-    """The dotted names of the imported functions the test calls (``tests.utils.run_server``), to look up in the
-    other modules' resource functions."""
-    aliases = _aliases(tree)
-    return tuple(sorted(aliases[name] for name in _calls(fn) if name in aliases and "." in aliases[name]))
+    def case_resources(self, fn: ast.FunctionDef | ast.AsyncFunctionDef) -> list[TestResource]:
+        """The resources a test function's own body uses, directly or through a helper function of its module."""
+        found = _resources_in(ast.walk(fn), self.aliases)
+        if found:
+            return found
+        helpers = self.helpers & _calls(fn)
+        if helpers:
+            name = sorted(helpers)[0]
+            return [TestResource(what=f"a real resource through {name}()", kind=TestKind.INTEGRATION, call=name,
+                                 line=fn.lineno)]  # fmt: skip
+        return []
+
+    def imported_helpers(self, fn: ast.FunctionDef | ast.AsyncFunctionDef) -> tuple[str, ...]:
+        """The dotted names of the imported functions the test calls (``tests.utils.run_server``), to look up in
+        the other modules' resource functions."""
+        aliases = self.aliases
+        return tuple(sorted(aliases[name] for name in _calls(fn) if name in aliases and "." in aliases[name]))
 
 
 def classify_across_files(cases: list[TestCase], files: Mapping[str, TestResources]) -> list[TestCase]:
