@@ -477,6 +477,13 @@ MIGRATION_CASES = [
         {(MIGRATIONS, "src/db.js", 3)},
     ),
     (
+        "umzug-up",
+        {"src/migrate.js": 'const { Umzug, SequelizeStorage } = require("umzug");\n'
+                           'const umzug = new Umzug({ migrations: { glob: "migrations/*.js" }, storage });\n'
+                           'async function migrate() {\n  await umzug.up();\n}\n'},
+        {(MIGRATIONS, "src/migrate.js", 2), (MIGRATIONS, "src/migrate.js", 4)},
+    ),
+    (
         "migration-ledger-table",
         {"app/db.py": 'LEDGER = "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)"\n'
                       'T = "CREATE TABLE IF NOT EXISTS notes (id INTEGER)"\n'},
