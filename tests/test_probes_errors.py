@@ -834,6 +834,48 @@ JS_CASES = [
         set(),
     ),
     (
+        "hierarchy-of-class-expressions",
+        "src/errors.js",
+        """
+        const AppError = class extends Error {};
+        exports.NotFound = class extends AppError {};
+        module.exports = { AppError, Conflict: class extends AppError {} };
+        """,
+        {(HIERARCHY, 1)},
+    ),
+    (
+        "single-error-class-is-not-a-hierarchy",  # kutt's CustomError: one type with a status code, no subclasses
+        "src/utils.js",
+        """
+        class CustomError extends Error {
+          constructor(message, statusCode) {
+            super(message);
+            this.statusCode = statusCode ?? 500;
+          }
+        }
+        """,
+        set(),
+    ),
+    (
+        "sibling-errors-without-a-project-base",  # bullmq's DelayedError, WaitingError ...: each extends Error
+        "src/errors.ts",
+        """
+        export class DelayedError extends Error { constructor(m = "delayed") { super(m); this.name = "Delayed"; } }
+        export class WaitingError extends Error { constructor(m = "waiting") { super(m); this.name = "Waiting"; } }
+        export class LimitError extends Error { constructor(m = "limited") { super(m); this.name = "Limit"; } }
+        """,
+        set(),
+    ),
+    (
+        "class-expression-not-bound-to-a-name",
+        "src/a.js",
+        """
+        register(class extends Error {});
+        register(class extends Error {});
+        """,
+        set(),
+    ),
+    (
         "throw-with-cause",
         "src/a.js",
         """
@@ -1118,6 +1160,20 @@ def test_hierarchy_across_files(tmp_path: Path):
         "app/errors.py": "from app.base import StoreError\nclass A(StoreError): ...\nclass B(StoreError): ...\n",
     })  # fmt: skip
     assert found == {(HIERARCHY, "app/base.py", 1)}
+
+
+def test_js_hierarchy_across_files(tmp_path: Path):
+    found = findings(tmp_path, {
+        "src/errors/app-error.ts": "export class AppError extends Error {}\n",
+        "src/errors/missing.ts": "import { AppError } from './app-error';\nexport class Missing extends AppError {}\n",
+        "src/errors/conflict.js": "const { AppError } = require('./app-error');\nclass Conflict extends AppError {}\n",
+    })  # fmt: skip
+    assert found == {(HIERARCHY, "src/errors/app-error.ts", 1)}
+
+
+def test_js_hierarchy_in_test_files_is_not_judged(tmp_path: Path):
+    code = "class FakeError extends Error {}\nclass A extends FakeError {}\nclass B extends FakeError {}\n"
+    assert findings(tmp_path, {"test/errors.test.js": code}) == set()
 
 
 def test_test_files_are_not_judged(tmp_path: Path):

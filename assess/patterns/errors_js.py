@@ -241,7 +241,7 @@ def _classes(f: ScriptFile) -> Iterator[ExceptionClassSite]:
     for node in walk(f.tree.root_node):
         if node.type not in {"class_declaration", "class", "abstract_class_declaration"}:
             continue
-        name = node.child_by_field_name("name")
+        name = node.child_by_field_name("name") or _bound_name(node)
         heritage = next((c for c in node.named_children if c.type == "class_heritage"), None)
         if name is None or heritage is None:
             continue
@@ -253,6 +253,26 @@ def _classes(f: ScriptFile) -> Iterator[ExceptionClassSite]:
             path=f.path, line=line, end_line=line, language=f.language, snippet=f.lines[line - 1].strip(),
             function=f.enclosing_function(node), name=f.node_text(name), bases=(m.group(1).rsplit(".", 1)[-1],),
         )  # fmt: skip
+
+
+def _bound_name(node: tree_sitter.Node) -> tree_sitter.Node | None:
+    """The name an anonymous class expression is bound to: ``const AppError = class extends Error {}``,
+    ``exports.AppError = class extends Error {}``, ``module.exports = { AppError: class extends Error {} }``."""
+    parent = node.parent
+    if parent is None:
+        return None
+    if parent.type == "variable_declarator":
+        name = parent.child_by_field_name("name")
+        return name if name is not None and name.type == "identifier" else None
+    if parent.type == "assignment_expression":
+        left = parent.child_by_field_name("left")
+        if left is not None and left.type == "member_expression":
+            left = left.child_by_field_name("property")
+        return left if left is not None and left.type in {"identifier", "property_identifier"} else None
+    if parent.type == "pair":
+        key = parent.child_by_field_name("key")
+        return key if key is not None and key.type == "property_identifier" else None
+    return None
 
 
 def _catch_of(node: tree_sitter.Node) -> tree_sitter.Node | None:
