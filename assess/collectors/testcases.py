@@ -14,7 +14,7 @@ import math
 from collections.abc import Iterator
 from pathlib import PurePosixPath
 
-from assess.collectors.testresources import ModuleHelpers, resources_of
+from assess.collectors.testresources import TestModule
 from assess.model import TestCase, TestKind
 
 MARKER_KINDS: dict[str, TestKind] = {
@@ -142,13 +142,13 @@ def _declares_no_test(cls: ast.ClassDef) -> bool:
 
 
 class _Finder:
-    def __init__(self, rel: str, tree: ast.Module) -> None:
+    def __init__(self, rel: str, tree: ast.Module, module: TestModule | None = None) -> None:
         self.rel = rel
         self.module_marks = _markers(_module_marks(tree))
         self.local_testcases: set[str] = set()
         self.tree = tree
-        self.resources = resources_of(tree)
-        self.helpers = ModuleHelpers(tree)
+        self.helpers = module if module is not None else TestModule(tree)
+        self.resources = self.helpers.resources()
         self.bases: tuple[str, ...] = ()
 
     def run(self) -> Iterator[TestCase]:
@@ -225,8 +225,10 @@ class _Finder:
         return kind, reason
 
 
-def find_python_tests(rel: str, source: str, tree: ast.Module | None = None) -> list[TestCase]:
-    """Test cases defined in the Python test file ``rel``, from ``tree`` when it is already parsed.
-    Raises SyntaxError/ValueError if it does not parse."""
+def find_python_tests(
+    rel: str, source: str, tree: ast.Module | None = None, module: TestModule | None = None
+) -> list[TestCase]:
+    """Test cases defined in the Python test file ``rel``, from ``tree`` when it is already parsed (and ``module``,
+    its :class:`TestModule`, when it is already made). Raises SyntaxError/ValueError if it does not parse."""
     tree = tree if tree is not None else ast.parse(source, filename=rel)
-    return list(_Finder(rel, tree).run())
+    return list(_Finder(rel, tree, module).run())

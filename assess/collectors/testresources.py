@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping
 
 from assess.model import TestCase, TestKind
 from assess.model.inventory import TestResource, TestResources
+from assess.patterns.pyast import PythonFile
 
 RESOURCE_CALLS: dict[str, tuple[str, TestKind]] = {
     "redis.Redis": ("a real Redis", TestKind.INTEGRATION),
@@ -54,14 +55,14 @@ RESOURCE_PREFIXES: dict[str, tuple[str, TestKind]] = {
 }
 
 
-def _aliases(tree: ast.Module) -> dict[str, str]:
+def _aliases(imports: Iterable[ast.Import | ast.ImportFrom]) -> dict[str, str]:
     """Local name -> dotted name, from the module's imports (``from redis import Redis`` -> ``redis.Redis``)."""
     found: dict[str, str] = {}
-    for node in ast.walk(tree):
+    for node in imports:
         if isinstance(node, ast.Import):
             for a in node.names:
                 found[a.asname or a.name.split(".")[0]] = a.name if a.asname else a.name.split(".")[0]
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+        elif node.module and node.level == 0:
             for a in node.names:
                 found[a.asname or a.name] = f"{node.module}.{a.name}"
     return found
@@ -76,16 +77,43 @@ def _dotted(node: ast.AST, aliases: Mapping[str, str]) -> str:
     return ""
 
 
-def _resources_in(nodes: Iterable[ast.AST], aliases: Mapping[str, str]) -> list[TestResource]:
+def _call_nodes(node: ast.AST, imports: list[ast.Import | ast.ImportFrom] | None = None) -> list[ast.Call]:
+    """Every call under ``node`` (itself included), in one walk; the imports met on the way go to ``imports``."""
+    calls = []
+    for n in ast.walk(node):
+        if isinstance(n, ast.Call):
+            calls.append(n)
+        elif imports is not None and isinstance(n, ast.Import | ast.ImportFrom):
+            imports.append(n)
+    return calls
+
+
+ROOTS = frozenset(name.split(".")[0] for name in [*RESOURCE_CALLS, *RESOURCE_PREFIXES])
+"""The first parts of the resource calls' names: a call whose name starts otherwise is none of them."""
+
+
+def _first_name(node: ast.AST) -> str | None:
+    while isinstance(node, ast.Attribute):
+        node = node.value
+    return node.id if isinstance(node, ast.Name) else None
+
+
+def _resources_in(calls: Iterable[ast.Call], aliases: Mapping[str, str]) -> list[TestResource]:
     found = []
-    for node in nodes:
-        if not isinstance(node, ast.Call):
-            continue
+    for node in calls:
+        first = _first_name(node.func)
+        if first is None or aliases.get(first, first).split(".")[0] not in ROOTS:
+            continue  # cheap: most calls of a test module are no resource
         name = _dotted(node.func, aliases)
         hit = RESOURCE_CALLS.get(name) or next((v for p, v in RESOURCE_PREFIXES.items() if name.startswith(p)), None)
         if hit is not None:
             found.append(TestResource(what=hit[0], kind=hit[1], call=name, line=node.lineno))
     return found
+
+
+def _called(calls: Iterable[ast.Call]) -> set[str]:
+    """Names of the plain functions called (``run_server(...)``)."""
+    return {n.func.id for n in calls if isinstance(n.func, ast.Name)}
 
 
 def _is_fixture(fn: ast.FunctionDef | ast.AsyncFunctionDef, aliases: Mapping[str, str]) -> bool:
@@ -96,67 +124,80 @@ def _is_fixture(fn: ast.FunctionDef | ast.AsyncFunctionDef, aliases: Mapping[str
     return False
 
 
-def resources_of(tree: ast.Module) -> TestResources:
-    """The resources a test or test-support module's code uses: the module's own, each class's (with its bases),
-    each fixture's, and each module-level function's (a helper such as ``run_server()`` that starts a server)."""
-    aliases = _aliases(tree)
-    helpers = _resource_functions(tree, aliases)
-    classes: dict[str, tuple[str, ...]] = {}
-    users: list[str] = []
-    fixtures: list[str] = []
-    module_level = [n for stmt in tree.body if not isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef
-                                                                  | ast.ClassDef) for n in ast.walk(stmt)]  # fmt: skip
-    for stmt in tree.body:
-        if isinstance(stmt, ast.ClassDef):
-            classes[stmt.name] = tuple(b for b in (_dotted(x, aliases).split(".")[-1] for x in stmt.bases) if b)
-            if _uses(stmt, aliases, helpers):
-                users.append(stmt.name)
-        elif isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef) and stmt.name in helpers and _is_fixture(
-            stmt, aliases
-        ):
-            fixtures.append(stmt.name)
-    return TestResources(
-        module=tuple(_resources_in(module_level, aliases)), all=tuple(_resources_in(ast.walk(tree), aliases)),
-        classes=tuple(users), fixtures=tuple(fixtures), functions=tuple(sorted(helpers)), bases=classes,
-    )  # fmt: skip
+class TestModule:
+    """A test or test-support module's imports, its calls by top-level statement and its module-level functions
+    that use a real resource, each worked out once (per test function, they made a large test module quadratic:
+    Django's tests/admin_views/tests.py took 37 s)."""
 
+    __test__ = False  # not a pytest test class, whatever its name
 
-def _calls(node: ast.AST) -> set[str]:
-    """Names of the plain functions called under ``node`` (``run_server(...)``)."""
-    return {n.func.id for n in ast.walk(node) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
+    def __init__(self, tree: ast.Module, file: PythonFile | None = None) -> None:
+        """``file``: the module already indexed for the pattern extractors (its nodes are then not walked again)."""
+        self.tree, self.file = tree, file
+        imports: list[ast.Import | ast.ImportFrom] = []
+        if file is not None:
+            self.calls = {id(stmt): file.within(stmt, ast.Call) for stmt in tree.body}
+            imports = file.of_type(ast.Import, ast.ImportFrom)
+        else:
+            self.calls = {id(stmt): _call_nodes(stmt, imports) for stmt in tree.body}
+        self.aliases = _aliases(imports)
+        self.helpers = self._resource_functions()
+        self._resources: TestResources | None = None
 
+    def _resource_functions(self) -> set[str]:
+        """Module-level functions that use a resource, themselves or through another such function of the module."""
+        functions = {s.name: s for s in self.tree.body if isinstance(s, ast.FunctionDef | ast.AsyncFunctionDef)}
+        called = {name: _called(self.calls[id(fn)]) for name, fn in functions.items()}
+        found = {name for name, fn in functions.items() if _resources_in(self.calls[id(fn)], self.aliases)}
+        while more := {name for name in functions if name not in found and called[name] & found}:
+            found |= more
+        return found
 
-def _resource_functions(tree: ast.Module, aliases: Mapping[str, str]) -> set[str]:
-    """Module-level functions that use a resource, themselves or through another such function of the module."""
-    functions = {s.name: s for s in tree.body if isinstance(s, ast.FunctionDef | ast.AsyncFunctionDef)}
-    found = {name for name, fn in functions.items() if _resources_in(ast.walk(fn), aliases)}
-    changed = True
-    while changed:
-        more = {name for name, fn in functions.items() if name not in found and _calls(fn) & found}
-        found |= more
-        changed = bool(more)
-    return found
+    def resources(self) -> TestResources:
+        """The resources the module's code uses: its own, each class's (with its bases), each fixture's, and each
+        module-level function's (a helper such as ``run_server()`` that starts a server)."""
+        if self._resources is None:
+            self._resources = self._find_resources()
+        return self._resources
 
+    def _find_resources(self) -> TestResources:
+        aliases, helpers = self.aliases, self.helpers
+        classes: dict[str, tuple[str, ...]] = {}
+        users: list[str] = []
+        fixtures: list[str] = []
+        module_level: list[TestResource] = []
+        every: list[TestResource] = []
+        for stmt in self.tree.body:
+            calls = self.calls[id(stmt)]
+            used = _resources_in(calls, aliases)
+            every.extend(used)
+            if isinstance(stmt, ast.ClassDef):
+                classes[stmt.name] = tuple(b for b in (_dotted(x, aliases).split(".")[-1] for x in stmt.bases) if b)
+                if used or _called(calls) & helpers:
+                    users.append(stmt.name)
+            elif isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef):
+                if stmt.name in helpers and _is_fixture(stmt, aliases):
+                    fixtures.append(stmt.name)
+            else:
+                module_level.extend(used)
+        return TestResources(
+            module=tuple(module_level), all=tuple(every),
+            classes=tuple(users), fixtures=tuple(fixtures), functions=tuple(sorted(helpers)), bases=classes,
+        )  # fmt: skip
 
-def _uses(node: ast.AST, aliases: Mapping[str, str], helpers: set[str]) -> bool:
-    return bool(_resources_in(ast.walk(node), aliases)) or bool(_calls(node) & helpers)
-
-
-class ModuleHelpers:
-    """A test module's imports and its module-level functions that use a real resource, worked out once for all of
-    its test functions (per test, they made a large test module quadratic: Django's admin_views/tests.py took 37 s).
-    """
-
-    def __init__(self, tree: ast.Module) -> None:
-        self.aliases = _aliases(tree)
-        self.helpers = _resource_functions(tree, self.aliases)
+    def _calls_of(self, fn: ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.Call]:
+        found = self.calls.get(id(fn))
+        if found is None:
+            found = self.file.within(fn, ast.Call) if self.file is not None else _call_nodes(fn)
+        return found
 
     def case_resources(self, fn: ast.FunctionDef | ast.AsyncFunctionDef) -> list[TestResource]:
         """The resources a test function's own body uses, directly or through a helper function of its module."""
-        found = _resources_in(ast.walk(fn), self.aliases)
+        calls = self._calls_of(fn)
+        found = _resources_in(calls, self.aliases)
         if found:
             return found
-        helpers = self.helpers & _calls(fn)
+        helpers = self.helpers & _called(calls)
         if helpers:
             name = sorted(helpers)[0]
             return [TestResource(what=f"a real resource through {name}()", kind=TestKind.INTEGRATION, call=name,
@@ -166,8 +207,14 @@ class ModuleHelpers:
     def imported_helpers(self, fn: ast.FunctionDef | ast.AsyncFunctionDef) -> tuple[str, ...]:
         """The dotted names of the imported functions the test calls (``tests.utils.run_server``), to look up in
         the other modules' resource functions."""
+        calls = self._calls_of(fn)
         aliases = self.aliases
-        return tuple(sorted(aliases[name] for name in _calls(fn) if name in aliases and "." in aliases[name]))
+        return tuple(sorted(aliases[name] for name in _called(calls) if name in aliases and "." in aliases[name]))
+
+
+def resources_of(tree: ast.Module) -> TestResources:
+    """The resources a test or test-support module's code uses (see :meth:`TestModule.resources`)."""
+    return TestModule(tree).resources()
 
 
 def classify_across_files(cases: list[TestCase], files: Mapping[str, TestResources]) -> list[TestCase]:

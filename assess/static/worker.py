@@ -20,7 +20,7 @@ from typing import Any
 from assess._files import open_beneath
 from assess.collectors.roles import HEAD_BYTES, Classified, classify, count_sloc
 from assess.collectors.testcases import find_python_tests
-from assess.collectors.testresources import resources_of
+from assess.collectors.testresources import TestModule
 from assess.model import FileEntry, FileMetrics, Role, ScannedFile, Site, SkippedFile
 from assess.model.patterns import PatternsData
 from assess.patterns import load_extractors
@@ -93,6 +93,14 @@ class _Tree:
         self._tree: ast.Module | None = None
         self.error: str | None = None
         self._tried = False
+        self._file: PythonFile | None = None
+
+    def python_file(self) -> PythonFile | None:
+        """The tree indexed for the pattern extractors (made once; shared by the test facts and the extractors), or
+        None when it does not parse. Raises what indexing a pathological tree raises (``PARSE_ERRORS``)."""
+        if self._file is None and (tree := self.get()) is not None:
+            self._file = PythonFile.parse(self.rel, self.text, tree=tree)
+        return self._file
 
     def get(self) -> ast.Module | None:
         if not self._tried:
@@ -135,19 +143,8 @@ class Analyser:
         # utf-8-sig: a byte-order mark is legal at the start of a Python file but ast.parse rejects it in a str
         text = data.decode("utf-8-sig", errors="replace") if whole else ""
         tree = _Tree(rel, text) if cls.language == "Python" and whole else None
-        if cls.role is Role.TEST and tree is not None:
-            parsed = tree.get()
-            if parsed is None:
-                record["tests_unparsed"] = True
-            else:
-                try:
-                    record["tests"] = tuple(find_python_tests(rel, text, parsed))
-                except PARSE_ERRORS:
-                    record["tests_unparsed"] = True
-        if cls.role in (Role.TEST, Role.TEST_SUPPORT) and tree is not None and (parsed := tree.get()) is not None:
-            with contextlib.suppress(*PARSE_ERRORS):
-                found = resources_of(parsed)
-                record["test_resources"] = found if found.all or found.bases else None
+        if cls.role in (Role.TEST, Role.TEST_SUPPORT) and tree is not None:
+            record.update(_test_facts(rel, cls.role, text, tree))
         record.update(self._complexity(rel, cls, size, text, tree))
         warnings: list[str] = []
         record.update(self._patterns(rel, cls, size, data, text, tree, warnings))
@@ -230,13 +227,34 @@ def crashed_record(root: Path, rel: str) -> FileAnalysis:
     return FileAnalysis(**record)
 
 
+def _test_facts(rel: str, role: Role, text: str, tree: _Tree) -> dict[str, Any]:
+    """A test file's test cases, and the real resources a test or test-support file's code uses (one
+    :class:`TestModule` for both)."""
+    parsed = tree.get()
+    if parsed is None:
+        return {"tests_unparsed": True} if role is Role.TEST else {}
+    out: dict[str, Any] = {}
+    module = None
+    with contextlib.suppress(*PARSE_ERRORS):
+        module = TestModule(parsed, tree.python_file())
+        found = module.resources()
+        out["test_resources"] = found if found.all or found.bases else None
+    if role is Role.TEST:
+        try:
+            out["tests"] = tuple(find_python_tests(rel, text, parsed, module))
+        except PARSE_ERRORS:
+            out["tests_unparsed"] = True
+    return out
+
+
 def _parse(rel: str, kind: str, language: str, fmt: Any, text: str, tree: _Tree | None) -> tuple[Any, str | None]:
     """(the file parsed for ``kind``'s extractors, None) or (None, the parser's message)."""
     try:
         if kind == "python":
-            if tree is None or (parsed_tree := tree.get()) is None:
+            file = tree.python_file() if tree is not None else None
+            if file is None:
                 return None, (tree.error if tree is not None else None) or "not parsed"
-            return PythonFile.parse(rel, text, tree=parsed_tree), None
+            return file, None
         if kind == "script":
             return ScriptFile.parse(rel, language, text), None
         return ConfigFile.parse(rel, fmt, text), None
