@@ -112,6 +112,30 @@ def test_container_user(tmp_path: Path, dockerfile: str, expected: dict[int, str
     assert {line: confidence for _, _, line, confidence in found} == expected
 
 
+GOSU_IMAGE = ('FROM python:3.12\nRUN adduser --system app\nCOPY docker/entrypoint.sh /entrypoint.sh\nEXPOSE 8080\n'
+              'ENTRYPOINT ["/entrypoint.sh"]\n')
+
+
+@pytest.mark.parametrize(
+    ("script", "expected"),
+    [
+        # root-only set-up, then the service as the unprivileged user: not root
+        pytest.param('#!/bin/sh\nchown -R app /data\nexec gosu app server "$@"\n', {}, id="exec-gosu"),
+        pytest.param('#!/bin/sh\nexec su-exec "${USER}" server\n', {}, id="exec-su-exec"),
+        pytest.param("#!/bin/sh\nexec setpriv --reuid=app --regid=app --init-groups server\n", {},
+                     id="exec-setpriv"),
+        # the script is there and starts the service as it is: root, and the code shows it
+        pytest.param('#!/bin/sh\nchown -R app /data\nexec server "$@"\n', {5: "likely"}, id="script-stays-root"),
+        # a gosu that is not how the service starts (a one-off command) is no drop
+        pytest.param("#!/bin/sh\ngosu app migrate\nexec server\n", {5: "likely"}, id="gosu-not-exec"),
+    ],
+)  # fmt: skip
+def test_entrypoint_script_that_drops_to_another_user(tmp_path: Path, script: str, expected: dict[int, str]) -> None:
+    files = {"Dockerfile": GOSU_IMAGE, "docker/entrypoint.sh": script}
+    found = judged(tmp_path, files, ("ops.container-runs-as-root",))
+    assert {line: confidence for _, _, line, confidence in found} == expected
+
+
 NPM_LOCK = {"package.json": '{"name": "svc"}\n', "package-lock.json": "{}\n"}
 
 

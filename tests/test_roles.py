@@ -29,6 +29,18 @@ ROLE_CASES = [
     ("tests/conftest.py", b"", Role.TEST_SUPPORT, "Python"),
     ("conftest.py", b"", Role.TEST_SUPPORT, "Python"),
     ("tests/helpers.py", b"", Role.TEST_SUPPORT, "Python"),
+    ("jest.global-setup.js", b"module.exports = async () => {}", Role.TEST_SUPPORT, "JavaScript"),
+    ("src/setupTests.ts", b"import '@testing-library/jest-dom'", Role.TEST_SUPPORT, "TypeScript"),
+    ("vitest.setup.ts", b"", Role.TEST_SUPPORT, "TypeScript"),
+    ("src/setup.ts", b"", Role.SOURCE, "TypeScript"),  # an application's own set-up is production code
+    # a single-file library copied into a package declares its own author and licence: vendored
+    ("app/bottle.py", b'"""Bottle ...\nCopyright (c) 2009, M. H.\n"""\n__author__ = "M. H."\n__license__ = "MIT"\n',
+     Role.VENDORED, "Python"),
+    # the same module as a project's own top-level module, or a package's __init__: the project itself
+    ("bottle.py", b'"""Copyright (c) 2009"""\n__author__ = "M. H."\n__license__ = "MIT"\n', Role.SOURCE, "Python"),
+    ("src/pkg/__init__.py", b'"""Copyright 2020"""\n__author__ = "x"\n__license__ = "MIT"\n', Role.SOURCE, "Python"),
+    ("app/util.py", b'"""Copyright 2020 Us."""\n__author__ = "us"\n', Role.SOURCE, "Python"),  # no licence: ours
+    ("src/global-state.js", b"", Role.SOURCE, "JavaScript"),
     ("tests/data/sample.json", b"{}", Role.TEST_SUPPORT, "JSON"),
     ("docs/conf.py", b"", Role.DOCS, "Python"),
     ("examples/demo.py", b"", Role.DOCS, "Python"),

@@ -46,6 +46,14 @@ TEST_FILE_GLOBS = (
     "*_test.rb",
 )
 TEST_SUPPORT_NAMES = frozenset({"conftest.py"})
+TEST_SUPPORT_GLOBS = (
+    "jest.setup.*", "jest.*-setup.*", "jest.*-teardown.*", "jest-setup.*", "jest-global-setup.*",
+    "jest-global-teardown.*", "vitest.setup.*", "vitest.*-setup.*", "setupTests.*", "test-setup.*", "test.setup.*",
+    "global-setup.*", "global-teardown.*", "globalSetup.*", "globalTeardown.*", "playwright.setup.*",
+    "*.test-setup.*", "*.test-utils.*", "test-utils.*",
+)  # fmt: skip
+"""Files a test runner loads around the tests (jest ``globalSetup``/``setupFiles``, vitest ``setupFiles``, Create React
+App's ``setupTests``): test support wherever they sit, not production code."""
 AMBIGUOUS_TEST_NAMES = frozenset({"tests.py"})
 """Names that are a test module by convention (Django's) but also an ordinary module's name (Jinja's
 ``jinja2/tests.py`` holds its template tests, imported by the package). A file so named is a test only if
@@ -288,6 +296,18 @@ def language_of(rel: str) -> str | None:
     return LANGUAGES.get(suffix) or LANGUAGES.get(suffix.lower())
 
 
+BUNDLED_MARKERS = (re.compile(rb"^__author__\s*=", re.M), re.compile(rb"^__license__\s*=", re.M),
+                   re.compile(rb"\bCopyright\b", re.I))  # fmt: skip
+"""All three in a module's head: it is a distribution of its own (bottle.py, six.py), copied into a package."""
+
+
+def _bundled_library(name: str, dirs: tuple[str, ...], head: bytes) -> bool:
+    """A module inside a package (not a project's top-level module, which may be the project itself, nor a package's
+    ``__init__``) whose head declares its own author and licence and carries a copyright line."""
+    inside = [d for d in dirs if d != "src"]
+    return bool(inside) and name != "__init__.py" and all(m.search(head) for m in BUNDLED_MARKERS)
+
+
 def _match(name: str, globs: tuple[str, ...]) -> str | None:
     return next((g for g in globs if fnmatch.fnmatchcase(name, g)), None)
 
@@ -299,6 +319,9 @@ def classify(rel: str, head: bytes) -> Classified:
     lang = language_of(rel)
     if vendor := next((d for d in dirs if d in VENDOR_DIRS), None):
         return Classified(Role.VENDORED, f"inside {vendor}/", lang)
+    if suffix == ".py" and _bundled_library(name, dirs, head):
+        return Classified(Role.VENDORED, "a single-file library bundled in a package: its head names its own "
+                                         "author, licence and copyright", lang)  # fmt: skip
     if suffix in BINARY_EXTENSIONS:
         return Classified(Role.BINARY, f"extension {suffix}", None)
     if b"\0" in head:
@@ -350,6 +373,8 @@ def _test_role(name: str, dirs: tuple[str, ...], lang: str | None, head: bytes) 
         return Classified(Role.TEST, "code inside __tests__/", lang)
     if name in TEST_SUPPORT_NAMES:
         return Classified(Role.TEST_SUPPORT, f"named {name}", lang)
+    if lang in CODE_LANGUAGES and (glob := _match(name, TEST_SUPPORT_GLOBS)):
+        return Classified(Role.TEST_SUPPORT, f"a test runner's set-up file (name matches {glob})", lang)
     if test_dir := next((d for d in dirs if d.lower() in TEST_DIRS), None):
         return Classified(Role.TEST_SUPPORT, f"inside {test_dir}/ but not named like a test", lang)
     return None

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from assess.model.patterns import Site, register_site
-from assess.patterns import register_extractor, snippet
+from assess.patterns import RepoFiles, register_extractor, snippet
 from assess.patterns.configs import ConfigFile, Instruction
 
 
@@ -51,6 +51,17 @@ class DockerImageSite(Site):
     drops_privileges: bool = False
     """The runtime stage starts through a script (``ENTRYPOINT ["docker-entrypoint.sh"]``) or a tool that can switch
     to another user (``gosu``, ``su-exec``, ``setpriv``): the process may not run as the image's user."""
+
+
+@register_site
+class UserSwitchSite(Site):
+    """A shell script that starts its program as another user: ``exec gosu app "$@"``, ``exec su-exec``,
+    ``exec setpriv --reuid``, ``exec runuser -u``, ``exec chpst -u``, ``exec s6-setuidgid`` (an entrypoint that does
+    root-only set-up, then drops to an unprivileged user)."""
+
+    kind: Literal["ops-user-switch"] = "ops-user-switch"
+    tool: str
+    user: str
 
 
 @register_site
@@ -261,3 +272,29 @@ def operations_docker(f: ConfigFile) -> Iterator[Site]:
     if found:
         yield _image(f, found)
         yield from _installs(f, found)
+
+
+# ---- entrypoint scripts that drop privileges --------------------------------------------------------
+
+SCRIPT_LIMIT = 64 * 1024
+USER_SWITCH = re.compile(
+    r"^\s*exec\s+(?:/\S*/)?(gosu|su-exec|runuser\s+-u|chpst\s+-u|s6-setuidgid|setuidgid|setpriv\s[^\n]*?--reuid[= ])"
+    r"\s*['\"]?([\w$.{}:-]+)",
+    re.M,
+)
+
+
+@register_extractor("repo")
+def user_switches(repo: RepoFiles) -> Iterator[Site]:
+    """Shell scripts (``*.sh``, or named like an entrypoint) that ``exec`` their program as another user."""
+    for path in repo.paths():
+        name = path.rsplit("/", 1)[-1].lower()
+        if not (name.endswith(".sh") or "entrypoint" in name):
+            continue
+        text = repo.read(path, SCRIPT_LIMIT)
+        if not text or (found := USER_SWITCH.search(text)) is None:
+            continue
+        line = text.count("\n", 0, found.start()) + 1
+        lines = text.splitlines()
+        yield UserSwitchSite(path=path, line=line, end_line=line, language="Shell", snippet=snippet(lines, line, line),
+                             tool=found.group(1).split()[0], user=found.group(2))  # fmt: skip

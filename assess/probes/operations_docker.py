@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterator
 from pathlib import PurePosixPath
 
-from assess.patterns.operations_docker import LOCK_NAMES, DependencyInstallSite, DockerImageSite
+from assess.patterns.operations_docker import LOCK_NAMES, DependencyInstallSite, DockerImageSite, UserSwitchSite
 from assess.probes import Hit, ProbeInput, register_probe
 from assess.probes.operations import _files, _service, deployed_here
 
@@ -76,8 +76,8 @@ def container_user(given: ProbeInput) -> Iterator[Hit]:
     serves = _service(given, ("http-service", "network-daemon", "worker")) is not None
     for site in images(given):
         why = _as_root(site) if site.exposes or serves else None  # a one-shot tool's image is not judged
-        if why is None:
-            continue
+        if why is None or _switched(given, site) is not None:
+            continue  # not root, or its entrypoint script drops to another user (exec gosu app ...)
         line = site.user_line if site.user is not None and site.user_line else site.start_line
         reason = _root_unsure(site)
         yield Hit("ops.container-runs-as-root", path=site.path, line=line, details={"path": site.path, "why": why},
@@ -86,13 +86,25 @@ def container_user(given: ProbeInput) -> Iterator[Hit]:
 
 def _root_unsure(site: DockerImageSite) -> str | None:
     """What the Dockerfile cannot show about the user the process runs as, or None when it shows it all."""
+    if site.user is not None and site.user.split(":")[0].lower() not in {"root", "0"}:
+        return None
+    if site.drops_privileges:
+        return "the entrypoint may switch to another user before it starts the service"
     if site.user is not None or site.creates_user:
         return None
     if not _official(site.base):
         return f"the base image {site.base} may set a non-root USER; this Dockerfile does not"
-    if site.drops_privileges:
-        return "the entrypoint may switch to another user before it starts the service"
     return None
+
+
+def _switched(given: ProbeInput, site: DockerImageSite) -> UserSwitchSite | None:
+    """The entrypoint script this image starts that ``exec``s the service as another user, if the tree has it
+    (named in the image's CMD/ENTRYPOINT)."""
+    if not site.drops_privileges:
+        return None
+    command = site.start_text.lower()
+    return next((s for s in given.patterns.of(UserSwitchSite)
+                 if PurePosixPath(s.path).name.lower() in command), None)  # fmt: skip
 
 
 def _near(dockerfile: str, lock: str) -> bool:
