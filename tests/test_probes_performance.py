@@ -184,6 +184,43 @@ PYTHON = [
         {(CACHE, 3)},
     ),
     (
+        "two-level cache evicted by a file watcher of the module",
+        """
+        class Manager:
+            def __init__(self):
+                self.digest_cache = {}
+
+            def digest(self, algo, path):
+                cache = self.digest_cache.setdefault(algo, {})
+                cache[path] = compute(path)
+                return cache[path]
+
+        class Handler:
+            def __init__(self, manager):
+                self.manager = manager
+
+            def dispatch(self, event):
+                for _, sub in self.manager.digest_cache.items():
+                    sub.pop(event.src_path, None)
+        """,
+        set(),
+    ),
+    (
+        "another class's dict of the same name evicted does not count for a module-level cache",
+        """
+        _cache = {}
+
+        def resolve(name):
+            _cache[name] = name.upper()
+            return _cache[name]
+
+        class Other:
+            def drop(self, key):
+                self.other.pop(key)
+        """,
+        {(CACHE, 1)},
+    ),
+    (
         "instance cache with eviction",
         """
         class Resolver:

@@ -191,10 +191,54 @@ def _ref(node: ast.AST, name: str, on_self: bool) -> bool:
     return isinstance(node, ast.Name) and node.id == name
 
 
+def _reached(node: ast.AST, name: str, on_self: bool) -> bool:
+    """Whether ``node`` is the cache, also through its owner (``self.manager.cache`` for an instance's ``cache``)."""
+    return isinstance(node, ast.Attribute) and node.attr == name if on_self else _ref(node, name, on_self)
+
+
+def _inner(node: ast.AST, name: str, on_self: bool) -> bool:
+    """Whether ``node`` is one of the cache's inner dictionaries (``cache[key]`` of a two-level cache)."""
+    return isinstance(node, ast.Subscript) and _reached(node.value, name, on_self)
+
+
+def _evicts_inner(pf: PythonFile, loop: ast.For, name: str, on_self: bool) -> bool:
+    """Whether ``loop`` goes over the cache's inner dictionaries (``for _, sub in cache.items()``) and removes
+    entries from them (``sub.pop(path, None)``)."""
+    it = loop.iter
+    if not (isinstance(it, ast.Call) and isinstance(it.func, ast.Attribute) and it.func.attr in {"items", "values"}
+            and _reached(it.func.value, name, on_self)):  # fmt: skip
+        return False
+    target = loop.target.elts[-1] if isinstance(loop.target, ast.Tuple) and loop.target.elts else loop.target
+    if not isinstance(target, ast.Name):
+        return False
+    for node in pf.subtree(loop):
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in EVICTION
+                and isinstance(node.func.value, ast.Name) and node.func.value.id == target.id):  # fmt: skip
+            return True
+    return False
+
+
+def _evicts(pf: PythonFile, node: ast.AST, name: str, on_self: bool) -> bool:
+    """Whether ``node`` removes entries of the cache: ``del cache[k]``, ``cache.pop(k)``, ``cache[k].pop(x)``,
+    a loop that pops from its inner dictionaries."""
+    if isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Del):
+        return _reached(node.value, name, on_self)
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in EVICTION:
+        return _reached(node.func.value, name, on_self) or _inner(node.func.value, name, on_self)
+    return isinstance(node, ast.For) and _evicts_inner(pf, node, name, on_self)
+
+
 def _cache_use(pf: PythonFile, scope: ast.AST, name: str, on_self: bool, definition: ast.AST) -> tuple[bool, bool]:
-    """(filled, evicted): whether ``scope`` adds keys to the cache, and whether it ever removes or bounds them."""
+    """(filled, evicted): whether ``scope`` adds keys to the cache, and whether it ever removes or bounds them.
+
+    Eviction counts wherever the module does it: a watcher or another class reaching the cache through its owner
+    (``manager.cache.pop(key)``), or removing from the inner dictionaries of a two-level cache."""
     filled = evicted = False
+    if on_self:  # another class of the module may hold the owner and evict (a file watcher's handler)
+        evicted = any(_evicts(pf, node, name, on_self) for node in pf.subtree(pf.tree))
     for node in pf.subtree(scope):
+        if isinstance(node, ast.For) and _evicts_inner(pf, node, name, on_self):
+            evicted = True
         if isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Store) and _ref(node.value, name, on_self):
             filled = True
         elif isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Del) and _ref(node.value, name, on_self):
