@@ -616,6 +616,33 @@ REQUEST_PATHS = [
         },
     ),
     (
+        "a read that runs only while a file does not exist yet (first creation) is possible; a stat is likely",
+        {
+            "src/store.js": """
+            const { existsSync, readFileSync } = require("node:fs");
+            function groupDb(path) {
+              const needsInit = !existsSync(path);
+              const db = open(path);
+              if (needsInit) {
+                db.exec(readFileSync("sql/init.sql", "utf8"));
+              }
+              if (!existsSync(path + ".keys")) {
+                writeKeys(readFileSync("keys.tpl", "utf8"));
+              }
+              return db.exec(readFileSync("sql/check.sql", "utf8"));
+            }
+            app.post("/sync", (req, res) => res.send(groupDb(req.body.path)));
+            """,
+        },
+        {
+            (BLOCK, "src/store.js", 3, "likely"),
+            (BLOCK, "src/store.js", 6, "possible"),
+            (BLOCK, "src/store.js", 8, "likely"),
+            (BLOCK, "src/store.js", 9, "possible"),
+            (BLOCK, "src/store.js", 11, "confirmed"),
+        },
+    ),
+    (
         "a read whose result is kept runs once (possible); a read on every request is confirmed",
         {
             "src/pages.js": """

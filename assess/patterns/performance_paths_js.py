@@ -298,11 +298,28 @@ def _memoised(sf: ScriptFile, path: list[Node], fn: Node) -> bool:
         if parent.type != "if_statement" or node != parent.child_by_field_name("consequence"):
             continue
         condition = parent.child_by_field_name("condition")
+        if condition is not None and _file_missing(sf, condition, fn):
+            return True  # if (!existsSync(p)) { ...create it... }: once per file
         found = UNSET.match(sf.node_text(condition)) if condition is not None else None
         name = (found.group("neg") or found.group("cmp")) if found else None
         if name and re.search(rf"(?<![\w.$]){re.escape(name)}\s*=[^=]|\.set\(", sf.node_text(node)):
             return True
     return False
+
+
+MISSING_FILE = re.compile(r"^\(?\s*!\s*(?:[\w$]+\.)?existsSync\s*\(")
+
+
+def _file_missing(sf: ScriptFile, condition: Node, fn: Node) -> bool:
+    """Whether ``condition`` holds only while a file does not exist yet: ``!existsSync(p)``, or a variable the
+    function set to it (``const needsInit = !existsSync(p)``)."""
+    text = sf.node_text(condition).strip()
+    if MISSING_FILE.match(text):
+        return True
+    name = text.strip("() ")
+    return bool(re.fullmatch(r"[\w$]+", name)) and bool(
+        re.search(rf"(?<![\w.$]){re.escape(name)}\s*=\s*!\s*(?:[\w$]+\.)?existsSync\s*\(", sf.node_text(fn))
+    )
 
 
 def _references(graph: _Graph, arg: Node) -> Iterator[str]:

@@ -38,8 +38,8 @@ FIRST_RUN = (
     "service serves anyone."
 )
 MEMOISED = (
-    "Its result is kept (it runs only while the value is missing), so it stalls the loop once per process or per "
-    "key, not on every request."
+    "It runs only while something is missing (a value not kept yet, a file not created yet), so it stalls the loop "
+    "once per process, key or file, not on every request."
 )
 METADATA = (
     "A stat of a path takes microseconds on a local disk; it stalls the loop only on slow or network storage, "
