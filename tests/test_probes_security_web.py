@@ -327,6 +327,19 @@ PY_WEB_CASES = [
         {("security.secret-in-log", 5, "confirmed"), ("security.secret-in-log", 9, "confirmed")},
     ),
     (
+        "secret-in-log-through-a-format-mapping",
+        """
+        import logging
+        log = logging.getLogger(__name__)
+
+        def after(config, response):
+            log.info(config.log_res_frmt, {"status": response.status, "cookies": response.cookies})
+            log.info("%(status)s", {"status": response.status, "cookies": response.cookies})
+            log.info("%(status)s %(cookies)s", {"status": response.status, "cookies": response.cookies})
+        """,
+        {("security.secret-in-log", 5, "possible"), ("security.secret-in-log", 7, "confirmed")},
+    ),
+    (
         "ssrf",
         """
         import requests

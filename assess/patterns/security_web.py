@@ -88,6 +88,9 @@ class SecretLogSite(Site):
     kind: Literal["security.secret-log"] = "security.secret-log"
     name: str
     """The secret's expression (``password``, ``req.headers.authorization``)."""
+    format_chooses: bool = False
+    """The secret is one value of a mapping handed to a format that is not in the code (``log.info(config.fmt,
+    {"cookies": ...})``): it is written only if the configured format names its key."""
 
 
 @register_site
@@ -301,9 +304,22 @@ def secret_logs(f: PythonFile) -> Iterator[SecretLogSite]:
     for call, name in f.calls():
         if not LOG_CALL.search(name) or name.endswith(("getLogger", "basicConfig")):
             continue
-        found = next(_secret_values(f, call.args), None)
-        if found is not None:
-            yield SecretLogSite(**_site(f, call), name=found)
+        fmt = call.args[0] if call.args else None
+        literal = fmt.value if isinstance(fmt, ast.Constant) and isinstance(fmt.value, str) else None
+        chosen: list[str] = []
+        plain = [a for a in call.args[1:] if not isinstance(a, ast.Dict)]
+        for mapping in (a for a in call.args[1:] if isinstance(a, ast.Dict)):
+            for key, value in zip(mapping.keys, mapping.values, strict=True):
+                key_name = key.value if isinstance(key, ast.Constant) and isinstance(key.value, str) else None
+                found = next(_secret_values(f, [value]), None)
+                if found is None or (key_name is not None and literal is not None and f"%({key_name})" not in literal):
+                    continue  # a literal format that never names the key does not write the value
+                chosen.append(found)
+        direct = next(_secret_values(f, [fmt, *plain] if fmt is not None else []), None)
+        if direct is not None:
+            yield SecretLogSite(**_site(f, call), name=direct)
+        elif chosen:
+            yield SecretLogSite(**_site(f, call), name=chosen[0], format_chooses=literal is None)
 
 
 def _secret_values(f: PythonFile, args: list[ast.expr]) -> Iterator[str]:
