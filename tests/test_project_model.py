@@ -78,6 +78,25 @@ def test_a_node_service_started_through_package_scripts(tmp_path: Path) -> None:
     assert m.concurrency.get("server/server.js") == "event-loop"
 
 
+def test_a_typescript_service_started_from_its_build_output(tmp_path: Path) -> None:
+    """``node index start`` runs index.js, which requires ./dist/server/index.js: the tree holds its source,
+    server/index.ts, which starts the Express server (The Lounge's layout)."""
+    root = tmp_path / "repo"
+    write_files(root, {
+        "package.json": '{"name": "chat", "bin": {"chat": "index.js"}, "scripts": {"start": "node index start"}}',
+        "index.js": "if (require('fs').existsSync('./dist/server/index.js')) {\n"
+                    "  require('./dist/server/index.js');\n}\n",
+        "server/index.ts": "import program from './command-line';\nprogram.parse();\n",
+        "server/command-line/index.ts": "import start from './start';\nexport default start;\n",
+        "server/command-line/start.ts": "import server from '../server';\nexport default () => server();\n",
+        "server/server.ts": "import express from 'express';\nexport default async function () {\n"
+                            "  const app = express();\n  app.listen(9000);\n}\n",
+    })  # fmt: skip
+    m = model(root, tmp_path)
+    assert m.kinds[0] == "http-service" and "library" not in m.kinds, m.kind_reasons
+    assert ("package-script", "index.js") in {(e.how, e.file) for e in m.entry_points}
+
+
 def test_a_library_with_an_incidental_server_is_a_library(tmp_path: Path) -> None:
     root = tmp_path / "repo"
     write_files(root, {

@@ -87,7 +87,12 @@ class ModuleIndex:
         candidates = [base, *(base + s for s in JS_SUFFIXES), *(f"{base}/index{s}" for s in JS_SUFFIXES)]
         if base.endswith(".js"):  # TypeScript written as ESM imports ./x.js for ./x.ts
             candidates += [base[:-3] + s for s in (".ts", ".tsx", ".mts")]
-        return next((c for c in candidates if c in self.files), None)
+        found = next((c for c in candidates if c in self.files), None)
+        for stem in source_stems(base) if found is None else ():
+            found = next((c for s in JS_SUFFIXES for c in (stem + s, f"{stem}/index{s}") if c in self.files), None)
+            if found is not None:
+                break
+        return found
 
     def _inits(self, path: str) -> list[str]:
         """The ``__init__.py`` files of the packages around ``path`` (importing a module runs them)."""
@@ -102,6 +107,25 @@ class ModuleIndex:
             out.append(init)
             folder = posixpath.dirname(folder)
         return out
+
+
+BUILD_DIRS = ("dist", "build", "lib", "out", "compiled")
+"""Folders a TypeScript or Babel build writes to: ``require("./dist/server/index.js")`` starts what
+``server/index.ts`` (or ``src/server/index.ts``) compiles to, which the tree holds instead."""
+
+
+def source_stems(path: str) -> list[str]:
+    """The source paths, without suffix, that a build output's path stands for (``dist/server/index.js`` ->
+    ``server/index`` and ``src/server/index``; ``dist/cjs/index.js`` -> ``src/index`` too); none when no folder of
+    ``path`` is a build folder."""
+    parts = path.removeprefix("./").split("/")
+    at = next((i for i, part in enumerate(parts[:-1]) if part in BUILD_DIRS), None)
+    if at is None:
+        return []
+    rest = [p for p in parts[at + 1 :] if p not in ("cjs", "esm", "commonjs", "module")]
+    root, suffix = posixpath.splitext("/".join(rest))
+    stem = root if suffix in (".js", ".cjs", ".mjs") else "/".join(rest)
+    return ["/".join([*parts[:at], stem]), "/".join([*parts[:at], "src", stem])] if stem else []
 
 
 def _module_names(path: str) -> list[str]:

@@ -12,7 +12,7 @@ from assess.model.patterns import PatternsData
 from assess.model.project import EntryPoint
 from assess.patterns.entrypoints import EntryPointSite
 from assess.project.areas import by_folder, harness
-from assess.project.graph import JS_SUFFIXES, ModuleIndex
+from assess.project.graph import JS_SUFFIXES, ModuleIndex, source_stems
 
 NOT_DEPLOYMENT = frozenset({Role.TEST, Role.TEST_SUPPORT, Role.DOCS, Role.VENDORED, Role.GENERATED})
 STARTING = frozenset({"dockerfile", "procfile", "compose", "k8s", "package-script"})
@@ -31,7 +31,7 @@ def entry_points(patterns: PatternsData, index: ModuleIndex) -> tuple[EntryPoint
         sites.append(site)
     named = [_point(s, index.module_file(s.target) if s.target_kind == "module" else _code_file(s.target, index))
              for s in sites if s.target_kind != "command"]  # fmt: skip
-    commands = [_point(s, _command_file(s.target, named)) for s in sites if s.target_kind == "command"]
+    commands = [_point(s, _command_file(s.target, named, index)) for s in sites if s.target_kind == "command"]
     return tuple(sorted([*named, *commands], key=lambda p: p.declared_at))
 
 
@@ -41,24 +41,28 @@ def _point(site: EntryPointSite, file: str | None) -> EntryPoint:
 
 
 def _code_file(path: str, index: ModuleIndex) -> str | None:
-    """``path`` or its source: a built file (``dist/index.js``, ``lib/x.js``) maps to ``src/`` when the tree has
-    the source and not the build."""
+    """``path`` or its source: a built file (``dist/index.js``, ``lib/x.js``) maps to its source (``index.ts``,
+    ``src/x.ts``) when the tree has the source and not the build."""
     base = path.removeprefix("./")
     candidates = [base, *(base + s for s in JS_SUFFIXES), *(f"{base}/index{s}" for s in JS_SUFFIXES)]
-    stem, _ = posixpath.splitext(base)
-    for built in ("dist/", "build/", "lib/", "out/"):
-        if built in f"/{stem}/" or stem.startswith(built):
-            source = stem.replace(built, "src/", 1)
-            source = source.replace("/cjs/", "/").replace("/esm/", "/")
-            candidates += [source + s for s in JS_SUFFIXES] + [f"{source}/index{s}" for s in JS_SUFFIXES]
+    for stem in source_stems(base):
+        candidates += [stem + s for s in JS_SUFFIXES] + [f"{stem}/index{s}" for s in JS_SUFFIXES]
     return next((c for c in candidates if c in index.files), None)
 
 
-def _command_file(command: str, known: list[EntryPoint]) -> str | None:
-    """A command that runs another entry point by name (``npm start``, ``npm run migrate && npm start``, a console
-    script): that entry's file."""
+NODE_RUNNERS = frozenset({"node", "nodemon", "ts-node", "tsx", "bun", "deno"})
+"""Commands whose first argument (past options) is the script they run: ``node index start``."""
+
+
+def _command_file(command: str, known: list[EntryPoint], index: ModuleIndex) -> str | None:
+    """A command that runs a script of the tree (``node index start``) or another entry point by name (``npm
+    start``, ``npm run migrate && npm start``, a console script): that file."""
     for part in reversed(re.split(r"&&|\|\||;", command)):
         words = part.split()
+        if words and words[0] in NODE_RUNNERS:
+            script = next((w for w in words[1:] if not w.startswith("-")), None)
+            if script is not None and (file := _code_file(script, index)) is not None:
+                return file
         script = words[-1] if words[:2] in (["npm", "run"], ["pnpm", "run"], ["yarn", "run"]) and len(words) == 3 \
             else "start" if words[:2] in (["npm", "start"], ["yarn", "start"], ["pnpm", "start"]) else None  # fmt: skip
         for p in known:
