@@ -97,6 +97,26 @@ def test_a_typescript_service_started_from_its_build_output(tmp_path: Path) -> N
     assert ("package-script", "index.js") in {(e.how, e.file) for e in m.entry_points}
 
 
+def test_browser_code_is_not_the_service(tmp_path: Path) -> None:
+    """A bundle the browser runs (it imports a UI library, or sits under client/) is outside the service; a file the
+    server imports stays production code wherever it is."""
+    root = tmp_path / "repo"
+    write_files(root, {
+        "package.json": '{"name": "chat", "scripts": {"start": "node server/index.js"}}',
+        "server/index.js": "const express = require('express');\nconst shared = require('../client/shared/constants');"
+                           "\nexpress().listen(1);\n",
+        "client/shared/constants.js": "module.exports = { MAX: 10 };\n",
+        "client/js/store.ts": "export function load() {\n  try { return localStorage.x; } catch (e) {}\n}\n",
+        "web/app.ts": "import { createApp } from 'vue';\ncreateApp({}).mount('#app');\n",
+        "src/util.js": "module.exports = {};\n",
+    })  # fmt: skip
+    m = model(root, tmp_path)
+    assert m.outside.get("client/js/store.ts") == "browser"
+    assert m.outside.get("web/app.ts") == "browser"
+    assert "client/shared/constants.js" not in m.outside  # the server requires it
+    assert "src/util.js" not in m.outside
+
+
 def test_a_library_with_an_incidental_server_is_a_library(tmp_path: Path) -> None:
     root = tmp_path / "repo"
     write_files(root, {

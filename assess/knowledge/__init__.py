@@ -20,6 +20,8 @@ class Knowledge:
     doc_dirs: frozenset[str]
     tooling_files: frozenset[str]
     harness_words: frozenset[str]
+    browser_libraries: tuple[str, ...]
+    browser_dirs: frozenset[str]
     http_frameworks: tuple[str, ...]
     server_calls: tuple[str, ...]
     udp_tcp_calls: tuple[str, ...]
@@ -49,6 +51,7 @@ def knowledge() -> Knowledge:
         tooling_dirs=frozenset(areas["tooling"]), example_dirs=frozenset(areas["examples"]),
         benchmark_dirs=frozenset(areas["benchmarks"]), doc_dirs=frozenset(areas["docs"]),
         tooling_files=frozenset(areas["tooling_files"]), harness_words=frozenset(areas["harness_words"]),
+        browser_libraries=tuple(areas["browser_libraries"]), browser_dirs=frozenset(areas["browser_dirs"]),
         http_frameworks=tuple(kinds["http_frameworks"]), server_calls=tuple(kinds["server_calls"]),
         udp_tcp_calls=tuple(kinds["udp_tcp_calls"]), worker_libraries=tuple(kinds["worker_libraries"]),
         worker_calls=tuple(kinds["worker_calls"]), cli_libraries=tuple(kinds["cli_libraries"]),

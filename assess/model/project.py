@@ -14,7 +14,8 @@ from pydantic import Field
 from assess.model.base import Model
 
 ProjectKind = Literal["http-service", "network-daemon", "worker", "cli", "library"]
-Area = Literal["tooling", "examples", "benchmarks", "tests", "docs", "test-harness", "unreachable", "other-package"]
+Area = Literal["tooling", "examples", "benchmarks", "tests", "docs", "test-harness", "unreachable", "other-package",
+               "browser"]
 Concurrency = Literal["event-loop", "threads", "processes", "event-loop+threads", "sequential"]
 
 

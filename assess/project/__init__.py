@@ -55,7 +55,8 @@ def model_project(patterns: PatternsData, inventory: InventoryData | None) -> Pr
     starts = {p.file for p in points if p.file}
     production_roots = starts | {path for path in roles if any(path.startswith(pkg + "/") for pkg in shipped)}
     live = {path for path in reachable(index, production_roots) if not _inside(path, others)}
-    outside, reasons = outside_areas(roles, live, shipped, others)
+    imports = {f.path: f.imports for f in patterns.files}
+    outside, reasons = outside_areas(roles, live, shipped, others, imports)
     production = {f.path for f in patterns.files if f.role is Role.SOURCE and f.path not in outside}
     runs = reachable(index, {p.file for p in points if p.file and p.how != "package-main"}) & production
     kinds, why = project_kinds(patterns, runs, points)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Mapping
 
-from assess.knowledge import knowledge
+from assess.knowledge import knowledge, matches
 from assess.model import Role
 from assess.model.project import Area
 
@@ -15,22 +15,45 @@ HARNESS_NAMES = ("dockerfile", "docker-compose", "compose")
 
 
 def outside_areas(
-    roles: Mapping[str, Role], live: set[str], shipped: set[str], others: Mapping[str, str]
+    roles: Mapping[str, Role], live: set[str], shipped: set[str], others: Mapping[str, str],
+    imports: Mapping[str, tuple[str, ...]] | None = None,
 ) -> tuple[dict[str, Area], dict[str, str]]:
     """(path -> area, path -> why) for every source or config file that is not production code.
 
     ``live``: the files entry points and shipped packages reach (production wherever they are); ``others``: folders
-    that hold a project in another language (see :func:`assess.project.sources.other_packages`).
+    that hold a project in another language (see :func:`assess.project.sources.other_packages`); ``imports``: what
+    each file imports (to tell browser code).
     """
     areas: dict[str, Area] = {}
     reasons: dict[str, str] = {}
     for path, role in roles.items():
         if role not in CODE_ROLES or path in live:
             continue
-        found = by_place(path) or harness(path) or _other(path, others) or _loose_script(path, role, live, shipped)
+        uses = (imports or {}).get(path, ())
+        found = (by_place(path) or harness(path) or _other(path, others) or _browser(path, uses)
+                 or _loose_script(path, role, live, shipped))  # fmt: skip
         if found is not None:
             areas[path], reasons[path] = found
     return areas, reasons
+
+
+SCRIPT_SUFFIXES = (".js", ".jsx", ".ts", ".tsx", ".mjs", ".cjs", ".vue", ".svelte")
+
+
+def _browser(path: str, imports: tuple[str, ...]) -> tuple[Area, str] | None:
+    """JavaScript/TypeScript that runs in the browser: it imports a UI library (``vue``, ``react-dom``), or sits
+    under a top-level ``client/``, ``frontend/``, ``public/`` ... folder (the caller has checked that no server entry
+    point reaches it)."""
+    if not path.endswith(SCRIPT_SUFFIXES):
+        return None
+    k = knowledge()
+    ui = next((m for m in imports if matches(m, k.browser_libraries)), None)
+    if ui is not None:
+        return "browser", f"browser code: it imports {ui} and no server entry point reaches it"
+    top = _top(path)
+    if top.lower() in k.browser_dirs:
+        return "browser", f"browser code: inside {top}/, which no server entry point reaches"
+    return None
 
 
 def _other(path: str, others: Mapping[str, str]) -> tuple[Area, str] | None:
