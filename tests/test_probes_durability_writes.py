@@ -442,6 +442,31 @@ def test_callee_of_a_transaction_that_gets_its_client(tmp_path: Path):
     assert (MULTI, "src/lines.js", 3, "confirmed") in alone
 
 
+def test_begin_with_a_mode_and_its_callees(tmp_path: Path):
+    """BEGIN EXCLUSIVE TRANSACTION (or IMMEDIATE, START TRANSACTION) opens a transaction like BEGIN; the writes of
+    the methods called inside it are then not confirmed multi-step writes (other callers may still call them)."""
+    store = """
+        class Store {
+          migrate(version) {
+            this.database.exec("BEGIN EXCLUSIVE TRANSACTION");
+            try {
+              this.steps(version);
+            } catch (err) {
+              this.database.exec("ROLLBACK");
+              throw err;
+            }
+            this.database.exec("COMMIT");
+          }
+          steps(version) {
+            this.database.prepare("UPDATE options SET value = ? WHERE name = 'schema'").run(version);
+            this.database.prepare("DELETE FROM migrations WHERE version > ?").run(version);
+          }
+        }
+        """
+    found = judged(tmp_path, {"src/store.js": store})
+    assert not {f for f in found if f[0] == MULTI and f[3] == "confirmed"}, found
+
+
 LUA = {
     "src/commands/includes/removeLock.lua": """
         local function removeLock(jobKey, token)

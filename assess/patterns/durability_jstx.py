@@ -79,6 +79,13 @@ def _calls(func: Node) -> list[Node]:
     return sorted((n for n in own_nodes(func) if n.type == "call_expression"), key=lambda n: n.start_byte)
 
 
+BEGIN_SQL = re.compile(r"^(BEGIN|START\s+TRANSACTION)\b(?!.*\bEND\s*;?\s*$)", re.S)
+"""``BEGIN``, ``BEGIN EXCLUSIVE TRANSACTION``, ``BEGIN IMMEDIATE``, ``START TRANSACTION`` (not a ``BEGIN ... END``
+block of procedural SQL)."""
+END_SQL = re.compile(r"^(COMMIT|END|ROLLBACK)\b(?!\s+TO\b)")
+"""``COMMIT``, ``END TRANSACTION``, ``ROLLBACK`` (not ``ROLLBACK TO`` a savepoint, which stays in the transaction)."""
+
+
 def _regions(f: ScriptFile, func: Node, calls: list[Node]) -> list[_Region]:
     regions: list[_Region] = []
     begin: Node | None = None
@@ -92,9 +99,9 @@ def _regions(f: ScriptFile, func: Node, calls: list[Node]) -> list[_Region]:
             how = f"{receiver}.{name}".lstrip(".")
             handle = params[0] if params else None
             regions.append(_Region("callback", call, call.start_byte, call.end_byte, how, handle))
-        elif sql in {"BEGIN", "START TRANSACTION", "BEGIN TRANSACTION"}:
+        elif BEGIN_SQL.match(sql):
             begin = call
-        elif sql in {"COMMIT", "ROLLBACK"} and begin is not None:
+        elif END_SQL.match(sql) and begin is not None:
             regions.append(_Region("begin", begin, begin.start_byte, call.start_byte, "BEGIN ... COMMIT",
                                    root(f, begin)))
             begin = None
@@ -156,10 +163,16 @@ def _tx_calls(f: ScriptFile, func: Node, region: _Region, ctx: WriteContext) -> 
               and region.start <= n.start_byte < region.end)  # fmt: skip
     for call in inside:
         name = callee(f, call)[1]
-        if not name or name in seen or NOT_A_CALLEE.match(name) or write_of(f, call, ctx) or not name.isidentifier():
+        if not name or name in seen or NOT_A_CALLEE.match(name) or not name.isidentifier():
             continue
+        if write_of(f, call, ctx) and name not in ctx.helpers:
+            continue  # a write itself (a helper of this file that writes is also a function the transaction covers)
         seen.add(name)
-        passes = bool(region.handle) and any(f.node_text(a) == region.handle for a in args_of(call))
+        receiver = callee(f, call)[0]
+        handle = region.handle or ""
+        passes = bool(handle) and (any(f.node_text(a) == handle for a in args_of(call))
+                                   or (receiver == "this" and handle.startswith("this.")))  # fmt: skip
+        # this.steps() inside BEGIN on this.database: the method reaches the same client through `this`
         yield TxCallSite(**_common(f, call), callee=name, how=region.how, passes_handle=passes or not region.handle)
 
 
@@ -209,13 +222,14 @@ def _multi_write(f: ScriptFile, func: Node, outside: list[Node], calls: list[Nod
     params = set(parameters(f, func))
     what = [write_of(f, c, ctx) or "" for c in outside]
     via_params = all(root(f, c) in params or any(f.node_text(a) in params for a in args_of(c)) for c in outside)
+    via_this = all(root(f, c).startswith("this.") for c in outside)  # the object's client: a method's caller shares it
     reason = "Promise.all runs them at once, each committing on its own" if together else \
         "each statement commits on its own"  # fmt: skip
     return MultiWriteSite(
         **_common(f, at), first_line=f.span(outside[0])[0], write=what[1], reason=reason, writes=len(outside),
         deletes_only=all(_removes(f, c, w) for w, c in zip(what, outside, strict=True)),
         gathered=together is not None,
-        covered_by_caller="if-passed" if via_params and params else "never",
+        covered_by_caller="if-passed" if (via_params and params) or via_this else "never",
     )  # fmt: skip
 
 
