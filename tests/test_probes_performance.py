@@ -643,6 +643,37 @@ REQUEST_PATHS = [
         },
     ),
     (
+        "a read after 'if (kept) return kept' that stores into it runs once; entry changes are metadata",
+        {
+            "src/html.js": """
+            const fs = require("fs");
+            let cachedHtml;
+            function baseHtml() {
+              if (cachedHtml) {
+                return cachedHtml;
+              }
+              cachedHtml = fs.readFileSync("public/index.html", "utf-8");
+              return cachedHtml;
+            }
+            function other() {
+              if (ready) {
+                return "x";
+              }
+              return fs.readFileSync("public/other.html", "utf-8");
+            }
+            app.get("/", (req, res) => {
+              fs.mkdirSync("uploads", { recursive: true });
+              res.send(baseHtml() + other());
+            });
+            """,
+        },
+        {
+            (BLOCK, "src/html.js", 7, "possible"),
+            (BLOCK, "src/html.js", 14, "confirmed"),
+            (BLOCK, "src/html.js", 17, "likely"),
+        },
+    ),
+    (
         "a read whose result is kept runs once (possible); a read on every request is confirmed",
         {
             "src/pages.js": """

@@ -43,7 +43,9 @@ SYNC_FS = re.compile(
     r"rmdir|access|open|close|read|write|exists|realpath|readlink|symlink|chmod|chown|truncate|ftruncate|fsync|"
     r"utimes)Sync$"
 )
-METADATA = {"existsSync", "statSync", "lstatSync", "fstatSync", "accessSync", "realpathSync", "readlinkSync"}
+METADATA = {"existsSync", "statSync", "lstatSync", "fstatSync", "accessSync", "realpathSync", "readlinkSync",
+            "mkdirSync", "unlinkSync", "rmdirSync", "renameSync", "chmodSync", "chownSync", "utimesSync", "symlinkSync"}
+"""Calls that change or read a directory entry, not a file's contents: microseconds on a local disk."""
 PROCESS_SYNC = {"execSync", "execFileSync", "spawnSync"}
 CPU_SYNC = {
     "bcrypt": {"compareSync", "hashSync", "genSaltSync"},
@@ -288,9 +290,37 @@ UNSET = re.compile(r"^\(?\s*(!\s*(?P<neg>[\w.$]+)|(?P<cmp>[\w.$]+)\s*[=!]==?\s*(
 """An ``if`` condition that finds a kept value missing: ``!this.html``, ``sql === undefined``."""
 
 
+KEPT = re.compile(r"^\(?\s*(?P<name>[\w.$]+)\s*(?:!==?\s*(?:undefined|null))?\s*\)?$")
+"""An ``if`` condition that finds a kept value present: ``cachedHtml``, ``cache.outdated !== undefined``."""
+
+
+def _returns_kept(sf: ScriptFile, path: list[Node], fn: Node) -> bool:
+    """Whether, before the call, the function returns a kept value when it has one (``if (cached) return cached;``)
+    and stores into it after (``cached = readFileSync(...)``): the call runs only until the value is kept."""
+    call = path[-1]
+    body = fn.child_by_field_name("body")
+    if body is None:
+        return False
+    for stmt in body.named_children:
+        if stmt.start_byte >= call.start_byte:
+            return False
+        if stmt.type != "if_statement" or stmt.child_by_field_name("alternative") is not None:
+            continue
+        condition, then = stmt.child_by_field_name("condition"), stmt.child_by_field_name("consequence")
+        found = KEPT.match(sf.node_text(condition)) if condition is not None else None
+        if found is None or then is None or not re.search(r"\breturn\b", sf.node_text(then)):
+            continue
+        if re.search(rf"(?<![\w.$]){re.escape(found.group('name'))}\s*=[^=]", sf.node_text(body)):
+            return True
+    return False
+
+
 def _memoised(sf: ScriptFile, path: list[Node], fn: Node) -> bool:
     """Whether the call (innermost in ``path``) runs under ``if (!x)`` / ``if (x === undefined)`` whose branch stores
-    into ``x`` (or ``cache.set(...)`` with ``x`` read from ``cache``): its result is kept, so it runs once."""
+    into ``x`` (or ``cache.set(...)`` with ``x`` read from ``cache``), or after ``if (x) return x`` with ``x`` stored
+    after it: its result is kept, so it runs once."""
+    if _returns_kept(sf, path, fn):
+        return True
     for i in range(len(path) - 2, 0, -1):
         node, parent = path[i], path[i - 1]
         if node == fn:
