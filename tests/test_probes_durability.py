@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pytest
 
-from .test_probes_errors import findings, lines
+from .test_probes_errors import findings, lines, scanned
 
 IN_MEMORY = "durability.in-memory-state"
 UNBOUNDED = "durability.unbounded-collection"
@@ -832,6 +832,39 @@ JS_CASES = [
 @pytest.mark.parametrize("path,code,expected", [c[1:] for c in JS_CASES], ids=[c[0] for c in JS_CASES])
 def test_javascript(tmp_path: Path, path: str, code: str, expected: set[tuple[str, int]]):
     assert run(tmp_path, {path: code}) == expected
+
+
+def test_a_file_created_when_missing_is_not_rewritten_in_place(tmp_path: Path):
+    """Written only when it does not exist: to review (a crash mid-write leaves a partial file), not confirmed; read
+    if it exists, else created: no read-modify-write. A file read and written back stays both."""
+    code = """
+        const fs = require("fs");
+        function packagesConfig(p) {
+          if (!fs.existsSync(p)) {
+            fs.writeFileSync(p, JSON.stringify({ private: true }));
+          }
+        }
+        function keys(keyPath) {
+          let keys = null;
+          if (fs.existsSync(keyPath)) {
+            keys = JSON.parse(fs.readFileSync(keyPath, "utf-8"));
+          }
+          if (!keys) {
+            keys = generate();
+            fs.writeFileSync(keyPath, JSON.stringify(keys));
+          }
+          return keys;
+        }
+        function bump(statePath) {
+          const state = JSON.parse(fs.readFileSync(statePath, "utf-8"));
+          state.n += 1;
+          fs.writeFileSync(statePath, JSON.stringify(state));
+        }
+        """
+    found = {(f.rule, f.line, f.confidence) for f in scanned(tmp_path, {"src/files.js": code}, "durability.")
+             if f.rule in (NON_ATOMIC, RMW)}  # fmt: skip
+    assert found == {(NON_ATOMIC, 4, "possible"), (NON_ATOMIC, 14, "confirmed"), (RMW, 19, "confirmed"),
+                     (NON_ATOMIC, 21, "confirmed")}  # fmt: skip
 
 
 def test_collection_trimmed_through_its_holder_in_another_file(tmp_path: Path):

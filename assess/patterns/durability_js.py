@@ -328,10 +328,44 @@ def _files(f: ScriptFile) -> Iterator[Site]:
                 **_common(f, call), how=name, target=target, atomic=renamed or atomic_lib,
                 temporary="tmp" in lower or "temp" in lower, log_like=bool(re.search(r"log|trace|/dev/", lower)),
                 data_like=bool(DATA_NAME.search(target) or SERIALIZED.search(_content(f, call))),
+                creates=_existence_guard(f, call, func) is False,
             )  # fmt: skip
             read = reads.get(target)
-            if read is not None:
+            if read is not None and not _create_if_missing(f, read, call, func):
                 yield ReadModifyWriteSite(**_common(f, read), target=target, write_line=f.span(call)[0], locked=locked)
+
+
+EXISTS = re.compile(r"^\(?\s*(?P<neg>!\s*)?(?:[\w$]+\.)?existsSync\s*\(")
+
+
+def _guard_block(f: ScriptFile, node: Node, func: Node) -> tuple[Node, bool] | None:
+    """The ``if`` whose consequence holds ``node`` and tests a file's existence (``if (existsSync(p))``: True,
+    ``if (!existsSync(p))``: False), inside ``func``; None when there is none."""
+    for a in f.ancestors(node):
+        if a == func:
+            return None
+        if a.type != "if_statement":
+            continue
+        condition, then = a.child_by_field_name("condition"), a.child_by_field_name("consequence")
+        found = EXISTS.match(f.node_text(condition)) if condition is not None else None
+        if found and then is not None and then.start_byte <= node.start_byte < then.end_byte:
+            return a, not found.group("neg")
+    return None
+
+
+def _existence_guard(f: ScriptFile, node: Node, func: Node) -> bool | None:
+    """Whether ``node`` runs only when a file exists (True), only when it does not (False), or either (None)."""
+    found = _guard_block(f, node, func)
+    return None if found is None else found[1]
+
+
+def _create_if_missing(f: ScriptFile, read: Node, write: Node, func: Node) -> bool:
+    """Read the file if it exists, else create it: the read sits under ``if (existsSync(p))`` and the write outside
+    that block, or the write under ``if (!existsSync(p))``. Nothing is modified in place."""
+    if _existence_guard(f, write, func) is False:
+        return True
+    found = _guard_block(f, read, func)
+    return found is not None and found[1] and not (found[0].start_byte <= write.start_byte < found[0].end_byte)
 
 
 def _string_facts(f: ScriptFile, node: Node) -> Iterator[Site]:

@@ -63,6 +63,9 @@ class FileWriteSite(Site):
     data_like: bool
     """The content is serialised data (``json.dump``, ``yaml.safe_dump`` ...) or the target is named like a
     data file (``state.json``, ``config_path``, ``export``): the rule is about data, not every file."""
+    creates: bool = False
+    """The write runs only when the file does not exist yet (``if (!existsSync(p))``): it creates the file, it does
+    not rewrite data in place."""
 
 
 @register_site

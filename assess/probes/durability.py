@@ -177,7 +177,14 @@ def db_settings(given: ProbeInput) -> Iterator[Hit]:
 def file_writes(given: ProbeInput) -> Iterator[Hit]:
     data = given.patterns
     for site in data.of(FileWriteSite):
-        if _source(data, site) and site.data_like and not (site.atomic or site.temporary or site.log_like):
+        if not (_source(data, site) and site.data_like) or site.atomic or site.temporary or site.log_like:
+            continue
+        if site.creates:
+            yield Hit("durability.non-atomic-write", site=site, details={"how": site.how, "target": site.target},
+                      confidence="possible", confidence_reason="The file is written only when it does not exist yet: "
+                      "nothing is rewritten in place, but a crash during this first write leaves a partial file that "
+                      "later runs find.")  # fmt: skip
+        else:
             yield Hit("durability.non-atomic-write", site=site, details={"how": site.how, "target": site.target})
     for rmw in data.of(ReadModifyWriteSite):
         if _source(data, rmw) and not rmw.locked:
