@@ -975,3 +975,21 @@ def test_a_sigterm_handler_that_exits_at_once_is_not_graceful(tmp_path: Path) ->
     found = judged(tmp_path, {"server.js": text})
     assert (R + "exit-without-drain", "server.js", 3, "confirmed") in found
     assert not [f for f in found if f[0] == "shutdown.signal-handler"]
+
+
+LIMITED = "const rateLimit = require('express-rate-limit');\napp.use(rateLimit({ windowMs: 60000, max: 500 }));\n"
+
+
+@pytest.mark.parametrize(
+    ("store", "confidence"),
+    [
+        ("const Database = require('better-sqlite3');\nconst db = new Database('data.db');\n", "possible"),
+        ("const Database = require('better-sqlite3');\nconst Redis = require('ioredis');\n", "confirmed"),
+        ("const { Pool } = require('pg');\n", "confirmed"),
+    ],
+    ids=["one-process-sqlite-service", "sqlite-beside-redis", "postgres-service"],
+)
+def test_an_in_memory_limit_of_a_one_process_service_is_to_review(tmp_path: Path, store: str, confidence: str) -> None:
+    """A service whose data is a local SQLite file runs as one process: an in-process limit sees every request."""
+    found = judged(tmp_path, {"src/app.js": LIMITED, "src/db.js": store})
+    assert (R + "in-memory-rate-limit", "src/app.js", 2, confidence) in found

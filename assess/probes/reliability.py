@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 from typing import TypeVar
 
+from assess.knowledge import matches
 from assess.model import Role
 from assess.model.findings import Confidence
 from assess.model.patterns import Site
@@ -222,11 +223,37 @@ def bulkheads(given: ProbeInput) -> Iterator[Hit]:
         yield Hit("reliability.bulkhead", site=site, details={"mechanism": site.mechanism, "limit": site.limit})
 
 
+LOCAL_STORES = ("sqlite3", "better-sqlite3", "sqlite", "node:sqlite", "aiosqlite", "lowdb", "nedb", "shelve")
+"""Modules that keep a service's data in a local file: such a service runs as one process (a second replica would
+not see the first one's data)."""
+SHARED_STORES = ("redis", "ioredis", "pg", "psycopg2", "psycopg", "mysql", "mysql2", "pymysql", "mongodb", "pymongo",
+                 "asyncpg", "memcached", "memjs", "pymemcache")  # fmt: skip
+
+
 @register_probe("reliability.in-memory-rate-limit")
 def in_memory_rate_limits(given: ProbeInput) -> Iterator[Hit]:
+    """A rate limit kept in the process's memory: each replica counts apart, and a restart forgets. A service that
+    keeps its data in a local SQLite file (and no shared store) runs as one process, where an in-process count is
+    the whole count: to review."""
+    one_process = _single_process(given)
     for site in _source(given, RateLimiterSite):
-        if site.store == "memory":
+        if site.store != "memory":
+            continue
+        if one_process is not None:
+            yield Hit("reliability.in-memory-rate-limit", site=site, details={"name": site.name},
+                      confidence="possible", confidence_reason=f"The service keeps its data in a local file "
+                      f"({one_process}), so it runs as one process; an in-process limit then sees every request and "
+                      "only a restart resets it.")  # fmt: skip
+        else:
             yield Hit("reliability.in-memory-rate-limit", site=site, details={"name": site.name})
+
+
+def _single_process(given: ProbeInput) -> str | None:
+    """The local-file store the production code uses when it uses no shared one, else None."""
+    modules = {m for f in given.patterns.files if given.production(f.path) for m in f.imports}
+    if any(matches(m, SHARED_STORES) for m in modules):
+        return None
+    return next((m for m in sorted(modules) if matches(m, LOCAL_STORES)), None)
 
 
 @register_probe("reliability.idempotency-key", "reliability.post-without-idempotency")
