@@ -555,3 +555,17 @@ def test_schema_beside_in_memory_databases_elsewhere_is_left_to_review(tmp_path:
     files = {"app/store.py": 'T = "CREATE TABLE IF NOT EXISTS cache (k TEXT)"\n',
              "app/conn.py": 'import sqlite3\ndef memory():\n    return sqlite3.connect(":memory:")\n'}  # fmt: skip
     assert judged(tmp_path, files) == {(NO_MIGRATIONS, None, None, "likely")}
+
+
+def test_writes_of_a_numbered_migration_are_to_review(tmp_path: Path):
+    """A migration runs once per database at upgrade, usually inside its runner's transaction: to review."""
+    migration = """
+        export const up = async function () {
+          await getAccountDb().mutate("UPDATE secrets SET name = 'a' WHERE name = 'b'");
+          await getAccountDb().mutate("DELETE FROM secrets WHERE name = 'c'");
+        };
+        """
+    found = judged(tmp_path, {"migrations/1702667624000-rename-secrets.js": migration})
+    multi = {(f[2], f[3]) for f in found if f[0] == MULTI}
+    assert multi and all(confidence == "possible" for _, confidence in multi)
+

@@ -56,9 +56,17 @@ def transactions(given: ProbeInput) -> Iterator[Hit]:
     yield from _write_steps(given)
 
 
+MIGRATION_FILE = re.compile(r"(^|/)(migrations?|migrate)/(versions/)?[^/]*\d[^/]*\.(js|ts|cjs|mjs|py)$")
+"""A numbered schema migration (``migrations/1702667624000-rename.js``, ``alembic/versions/ab12_add.py``)."""
+
+
 def _multi_write(multi: MultiWriteSite, callers: dict[str, TxCallSite]) -> Hit:
     name = (multi.function or "").rsplit(".", 1)[-1]
     details = {"write": multi.write, "what": _what(multi, name)}
+    if MIGRATION_FILE.search(multi.path):
+        reason = ("a schema migration runs once per database, when it is upgraded; whether its runner wraps each "
+                  "migration in a transaction (knex and Alembic on PostgreSQL do) is the runner's configuration")
+        return Hit(MULTI, site=multi, details=details, confidence="possible", confidence_reason=reason)
     caller = callers.get(name) if name else None
     covered = caller is not None and (
         multi.covered_by_caller == "always" or (multi.covered_by_caller == "if-passed" and caller.passes_handle)
