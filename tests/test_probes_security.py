@@ -765,3 +765,12 @@ def test_sites_survive_json(tmp_path: Path) -> None:
     kinds = {s.kind for s in data.sites if s.kind.startswith("security.")}
     assert kinds >= {"security.bandit", "security.js-random", "security.storage-write", "security.js-eval",
                      "security.compose-env", "security.env-entry", "security.secret-file"}  # fmt: skip
+
+
+def test_a_blacklisted_import_alone_is_to_review(tmp_path: Path) -> None:
+    """bandit's import warnings (B401-B415) say nothing about a use of the module: to review, never confirmed."""
+    write_files(tmp_path, {"app/rpc.py": "import xmlrpc.client as xmlrpclib\n\n\ndef version():\n    return 1\n"})
+    data, _ = scan(tmp_path)
+    found = run_probes({"patterns": PatternsEvidence(status=Status.OK, data=data)})
+    imports = [f for f in found if f.rule.startswith("security.bandit") and f.line == 1]
+    assert imports and all(f.confidence == "possible" for f in imports)
