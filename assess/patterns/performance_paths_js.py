@@ -296,7 +296,8 @@ KEPT = re.compile(r"^\(?\s*(?P<name>[\w.$]+)\s*(?:!==?\s*(?:undefined|null))?\s*
 
 def _returns_kept(sf: ScriptFile, path: list[Node], fn: Node) -> bool:
     """Whether, before the call, the function returns a kept value when it has one (``if (cached) return cached;``)
-    and stores into it after (``cached = readFileSync(...)``): the call runs only until the value is kept."""
+    and the file stores into it (``cached = readFileSync(...)``, or a callback filling ``cache.x``): the call runs
+    only until the value is kept."""
     call = path[-1]
     body = fn.child_by_field_name("body")
     if body is None:
@@ -310,8 +311,9 @@ def _returns_kept(sf: ScriptFile, path: list[Node], fn: Node) -> bool:
         found = KEPT.match(sf.node_text(condition)) if condition is not None else None
         if found is None or then is None or not re.search(r"\breturn\b", sf.node_text(then)):
             continue
-        if re.search(rf"(?<![\w.$]){re.escape(found.group('name'))}\s*=[^=]", sf.node_text(body)):
-            return True
+        stored = re.compile(rf"(?<![\w.$]){re.escape(found.group('name'))}\s*=[^=]")
+        if stored.search(sf.node_text(body)) or stored.search(sf.node_text(sf.tree.root_node)):
+            return True  # stored here, or by another function of the file (a callback that fills the cache)
     return False
 
 
