@@ -694,3 +694,33 @@ def test_origins(source: str, line: int, kind: str) -> None:
 def test_sql_holes_and_their_places(source: str, places: list[str]) -> None:
     node = ast.parse(source, mode="eval").body
     assert [place for _, place in holes(node)] == places
+
+
+SOCKET_LOGIN = """\
+io.on("connection", (socket) => {
+  socket.on("auth:perform", performAuthentication);
+  socket.on("search", (query) => search(query));
+});
+
+function performAuthentication(data) {
+  const ok = bcrypt.compareSync(data.password, user.hash);
+  if (!ok) { log.warn("failed login"); return; }
+}
+"""
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        # a login over a websocket with no limit: found at the handler's code, where a reader looks for the limit
+        (SOCKET_LOGIN, {("security.login-no-rate-limit", 6, "confirmed")}),
+        (SOCKET_LOGIN.replace('log.warn("failed login")', "loginLimiter.consume(socket.ip)"), set()),
+        ('socket.on("login", (d) => { if (rateLimit.check(d.user)) return; check(d); });\n', set()),
+        ('socket.on("message", (d) => room.send(d));\n', set()),  # not a login event
+        ('emitter.on("auth", (d) => check(d));\n', set()),  # not a socket
+    ],
+    ids=["named-handler-no-limit", "named-handler-limited", "inline-limited", "other-event", "not-a-socket"],
+)
+def test_login_over_a_websocket(tmp_path: Path, source: str, expected: set[tuple[str, int, str]]) -> None:
+    found = in_file(tmp_path, "server/server.js", source)
+    assert {f for f in found if f[0] == "security.login-no-rate-limit"} == expected

@@ -78,8 +78,46 @@ SCHEMA_ROOT = re.compile(r"^(Joi|joi|z|yup|Yup)\.(object|array|string|number)$")
 VALID_CALL = re.compile(r"(^|\.)(is_?[Vv]alid\w*|valid\w*|validate\w*)$")
 
 
+SOCKET_RECEIVER = re.compile(r"(^|\.)(socket|sock|ws|client|conn|connection|peer)$", re.IGNORECASE)
+LOGIN_EVENT = re.compile(r"^(auth|login|log-?in|sign-?in|authenticate|logon)([:._-]\w+)*$", re.IGNORECASE)
+"""socket.io / websocket events that log a client in: ``auth:perform``, ``login``."""
+
+
+def _named_function(f: ScriptFile, name: str) -> tree_sitter.Node | None:
+    """The function this file declares under ``name`` (``function performAuthentication(...)``, ``const x = () =>``)."""
+    for node in f.captures("(function_declaration name: (identifier) @n) @fn").get("fn", []):
+        ident = node.child_by_field_name("name")
+        if ident is not None and f.node_text(ident) == name:
+            return node
+    for node in f.captures("(variable_declarator name: (identifier) value: [(arrow_function) (function_expression)]) @d"
+                           ).get("d", []):  # fmt: skip
+        ident = node.child_by_field_name("name")
+        if ident is not None and f.node_text(ident) == name:
+            return node.child_by_field_name("value")
+    return None
+
+
+def _socket_logins(f: ScriptFile) -> Iterator[RouteSite]:
+    """``socket.on("auth:perform", handler)``: a login over a websocket is a login route too. The site is the
+    handler's code when this file declares it (where a reader checks for a limit)."""
+    for call, callee, args in calls(f):
+        receiver, _, method = callee.rpartition(".")
+        if method != "on" or not SOCKET_RECEIVER.search(receiver) or len(args) < 2 or args[0].type != "string":
+            continue
+        event = f.node_text(args[0]).strip("'\"`")
+        if not LOGIN_EVENT.match(event):
+            continue
+        handler = args[-1]
+        inline = handler.type in {"arrow_function", "function_expression", "function"}
+        body = handler if inline else _named_function(f, f.node_text(handler)) if handler.type == "identifier" else None
+        where = body if body is not None and not inline else call
+        limits = bool(LIMIT_WORDS.search(f.node_text(body))) if body is not None else None
+        yield RouteSite(**site_args(f, where), method="socket", route=event, handler_limits=limits)
+
+
 @register_extractor("script")
 def routes(f: ScriptFile) -> Iterator[RouteSite]:
+    yield from _socket_logins(f)
     for call, callee, args in calls(f):
         receiver, _, method = callee.rpartition(".")
         if method not in ROUTE_METHODS or not ROUTER.search(receiver) or len(args) < 2 or args[0].type != "string":

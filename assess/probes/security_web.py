@@ -10,7 +10,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterator
 
-from assess.patterns.security_js_auth import LIMIT_WORDS, LimiterSite, LimiterUseSite, RouteSite
+from assess.patterns.security_js_auth import LIMIT_WORDS, LOGIN_EVENT, LimiterSite, LimiterUseSite, RouteSite
 from assess.patterns.security_js_web import ConfigDefaultSite, TrustProxySite
 from assess.patterns.security_web import (
     CookieSite,
@@ -140,7 +140,8 @@ def login_no_rate_limit(given: ProbeInput) -> Iterator[Hit]:
                                                        given.patterns.of(LimiterSite)):  # fmt: skip
         return
     for site in given.patterns.of(RouteSite):
-        if not LOGIN_ROUTE.search(site.route) or any(LIMIT_WORDS.search(m) for m in site.middleware):
+        login = LOGIN_EVENT.match(site.route) if site.method == "socket" else LOGIN_ROUTE.search(site.route)
+        if not login or any(LIMIT_WORDS.search(m) for m in site.middleware):
             continue
         if site.handler_limits or not _production(given, site.path):
             continue
