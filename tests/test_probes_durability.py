@@ -38,6 +38,7 @@ WAL = "durability.sqlite-wal"
 POOL = "durability.connection-pool"
 NON_ATOMIC = "durability.non-atomic-write"
 RMW = "durability.read-modify-write-without-lock"
+ATOMIC = "durability.atomic-write"
 
 PERSISTENCE = {"app/db.py": "import sqlite3\n"}
 
@@ -462,7 +463,7 @@ FILE_CASES = [
                 fh.write(text)
             os.replace(tmp, path)
         """,
-        set(),
+        {(ATOMIC, 4)},
     ),
     (
         "append-and-log-are-fine",
@@ -510,7 +511,7 @@ FILE_CASES = [
             tmp.write_text(json.dumps(data))
             tmp.replace(p)
         """,
-        {(RMW, 3)},
+        {(RMW, 3), (ATOMIC, 5)},
     ),
     (
         "str-replace-is-not-a-rename",
@@ -721,7 +722,7 @@ JS_CASES = [
         function save(p, s) { fs.writeFileSync(p, JSON.stringify(s)); }
         function saveAtomic(p, s) { fs.writeFileSync(p + ".tmp", s); fs.renameSync(p + ".tmp", p); }
         """,
-        {(NON_ATOMIC, 2)},
+        {(NON_ATOMIC, 2), (ATOMIC, 3)},
     ),
     (
         "a-pool-of-sockets-is-not-a-database-pool",

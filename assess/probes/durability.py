@@ -173,9 +173,15 @@ def db_settings(given: ProbeInput) -> Iterator[Hit]:
             yield Hit(rule, site=site, details={"detail": site.detail})
 
 
-@register_probe("durability.non-atomic-write", "durability.read-modify-write-without-lock")
+@register_probe("durability.non-atomic-write", "durability.read-modify-write-without-lock", "durability.atomic-write")
 def file_writes(given: ProbeInput) -> Iterator[Hit]:
     data = given.patterns
+    atomic: set[tuple[str, str | None]] = set()
+    for site in data.of(FileWriteSite):  # write-temp-then-rename (good), once per function
+        if site.atomic and site.temporary and _source(data, site) and (site.path, site.function) not in atomic:
+            atomic.add((site.path, site.function))
+            yield Hit("durability.atomic-write", site=site,
+                      details={"target": site.target, "function": f"{site.function}()" if site.function else "It"})
     for site in data.of(FileWriteSite):
         if not (_source(data, site) and site.data_like) or site.atomic or site.temporary or site.log_like:
             continue

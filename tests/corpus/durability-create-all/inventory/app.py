@@ -22,5 +22,5 @@ def create_schema():
 
 
 def export(items, target: Path):
-    target.with_suffix(".tmp").write_text(json.dumps(items), encoding="utf-8")
+    target.with_suffix(".tmp").write_text(json.dumps(items), encoding="utf-8")  # expect: durability.atomic-write
     target.with_suffix(".tmp").rename(target)

@@ -11,7 +11,7 @@ async function saveConfig(configFile, text) {
 
 function saveAtomic(target, data) {
   const tmp = `${target}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, data);
+  fs.writeFileSync(tmp, data);  // expect: durability.atomic-write
   fs.renameSync(tmp, target);
 }
 

@@ -19,7 +19,7 @@ def save_config(cfg_path: Path, text: str):
 
 def save_atomic(path, state):
     tmp = path + ".tmp"
-    with open(tmp, "w", encoding="utf-8") as fh:
+    with open(tmp, "w", encoding="utf-8") as fh:  # expect: durability.atomic-write
         json.dump(state, fh)
         fh.flush()
         os.fsync(fh.fileno())
@@ -67,7 +67,7 @@ def bump_atomic(path: Path):
     data = json.loads(path.read_text(encoding="utf-8"))  # expect: durability.read-modify-write-without-lock
     data["count"] += 1
     tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(data), encoding="utf-8")
+    tmp.write_text(json.dumps(data), encoding="utf-8")  # expect: durability.atomic-write
     tmp.replace(path)
 
 
