@@ -835,6 +835,23 @@ def test_javascript(tmp_path: Path, path: str, code: str, expected: set[tuple[st
     assert run(tmp_path, {path: code}) == expected
 
 
+def test_an_upload_stored_in_place_is_data(tmp_path: Path):
+    """What a client uploads is the user's data, whatever the file is called: rewritten in place, it is lost when
+    the write is cut short."""
+    code = """
+        const fs = require("fs/promises");
+        app.post("/upload-user-file", async (req, res) => {
+          await fs.writeFile(pathFor(req.headers["x-file-id"]), req.body);
+          res.send("ok");
+        });
+        app.post("/note", async (req, res) => {
+          await fs.writeFile(pathFor(req.query.id), "seen");
+        });
+        """
+    found = {(f.rule, f.line) for f in scanned(tmp_path, {"src/app.js": code}, "durability.") if f.rule == NON_ATOMIC}
+    assert found == {(NON_ATOMIC, 3)}
+
+
 def test_a_file_created_when_missing_is_not_rewritten_in_place(tmp_path: Path):
     """Written only when it does not exist: to review (a crash mid-write leaves a partial file), not confirmed; read
     if it exists, else created: no read-modify-write. A file read and written back stays both."""

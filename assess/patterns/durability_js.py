@@ -302,6 +302,10 @@ def _functions(f: ScriptFile) -> Iterator[Node]:
     yield from (n for n in walk(f.tree.root_node) if n.type in FUNCTIONS)
 
 
+REQUEST_DATA = re.compile(r"^\s*(await\s+)?(req|request|ctx\.request)\.(body|file|files|rawBody)\b")
+"""A write that stores what a client sent (``fs.writeFile(path, req.body)``): an upload is the user's data."""
+
+
 def _content(f: ScriptFile, call: Node) -> str:
     """What a file write writes: its second argument (not a callback after it)."""
     args = call.child_by_field_name("arguments")
@@ -327,7 +331,8 @@ def _files(f: ScriptFile) -> Iterator[Site]:
             yield FileWriteSite(
                 **_common(f, call), how=name, target=target, atomic=renamed or atomic_lib,
                 temporary="tmp" in lower or "temp" in lower, log_like=bool(re.search(r"log|trace|/dev/", lower)),
-                data_like=bool(DATA_NAME.search(target) or SERIALIZED.search(_content(f, call))),
+                data_like=bool(DATA_NAME.search(target) or SERIALIZED.search(content := _content(f, call))
+                               or REQUEST_DATA.search(content)),
                 creates=_existence_guard(f, call, func) is False,
             )  # fmt: skip
             read = reads.get(target)
