@@ -993,3 +993,28 @@ def test_an_in_memory_limit_of_a_one_process_service_is_to_review(tmp_path: Path
     """A service whose data is a local SQLite file runs as one process: an in-process limit sees every request."""
     found = judged(tmp_path, {"src/app.js": LIMITED, "src/db.js": store})
     assert (R + "in-memory-rate-limit", "src/app.js", 2, confidence) in found
+
+
+NODE_HTTP_CASES = [
+    pytest.param("const https = require('https');\nfunction f(url) {\n  https.get(url, (res) => res.resume());\n}\n",
+                 {(R + "http-no-timeout", 3, "confirmed")}, id="get-without-options"),
+    pytest.param("const https = require('https');\nfunction f(url, cb) {\n  https.get(url, cb);\n}\n",
+                 set(), id="an-argument-that-may-be-options-cannot-be-judged"),
+    pytest.param("const https = require('https');\nfunction f(url, headers, cb) {\n"
+                 "  const options = { headers };\n  return https.request(url, options, cb);\n}\n",
+                 {(R + "http-no-timeout", 4, "confirmed")}, id="options-without-timeout"),
+    pytest.param("const https = require('node:https');\nfunction f(url, cb) {\n"
+                 "  const options = { timeout: 5000 };\n  return https.request(url, options, cb);\n}\n",
+                 set(), id="options-with-timeout"),
+    pytest.param("const http = require('http');\nfunction f(url, cb) {\n  const req = http.get(url, cb);\n"
+                 "  req.setTimeout(5000, () => req.destroy());\n}\n", set(), id="set-timeout-on-the-request"),
+    pytest.param("const http = require('http');\nfunction f(url, opts, cb) {\n"
+                 "  return http.request(url, opts, cb);\n}\n", set(), id="options-from-elsewhere-cannot-be-judged"),
+    pytest.param("const http = require('http');\nhttp.createServer(h).listen(1);\n", set(), id="a-server-is-no-call"),
+]
+
+
+@pytest.mark.parametrize(("source", "expected"), NODE_HTTP_CASES)
+def test_node_http_client_timeouts(tmp_path: Path, source: str, expected: set[tuple[str, int, str]]) -> None:
+    found = judged(tmp_path, {"src/client.js": source})
+    assert {(rule, line, conf) for rule, _, line, conf in found if rule == R + "http-no-timeout"} == expected

@@ -70,6 +70,48 @@ def _fetch(js: JsFile, call: Node, b: Binding | None) -> HttpCallSite | None:
     return HttpCallSite(client="fetch", callee="fetch", timeout=state, **js.site(call, one_line=True))
 
 
+NODE_HTTP = frozenset({"http", "https", "node:http", "node:https"})
+
+
+def _node_http(js: JsFile, call: Node, b: Binding) -> HttpCallSite | None:
+    """``https.request(url, options, callback)`` / ``http.get``: Node's own client has no timeout unless the options
+    give one, or the request's ``setTimeout`` / ``'timeout'`` listener or a ``signal`` bounds it."""
+    if b[1] not in {"request", "get"}:
+        return None
+    scope = next((a for a in js.f.ancestors(call) if a.type in FUNCS), None)
+    named = [a for a in js.args(call)[1:] if a.type == "identifier"]
+    options = next((a for a in js.args(call) if a.type == "object"), None)
+    if options is None and named:
+        options = _declared_object(js, scope, js.text(named[0]))
+        if options is None and not _function_named(js, named[0]):
+            return HttpCallSite(client="node http", callee=js.text(js.callee(call)), timeout="unknown",
+                                **js.site(call, one_line=True))  # fmt: skip
+    state = _options_state(js, options, ("timeout", "signal"))
+    if state == "missing" and scope is not None:
+        text = js.text(scope)
+        if re.search(r"\.setTimeout\s*\(|\.on\(\s*['\"]timeout['\"]|AbortSignal\.timeout", text):
+            state = "set"
+    return HttpCallSite(client="node http", callee=js.text(js.callee(call)), timeout=state,
+                        **js.site(call, one_line=True))  # fmt: skip
+
+
+def _declared_object(js: JsFile, scope: Node | None, name: str) -> Node | None:
+    """The object literal ``const name = {...}`` declares in ``scope`` (the function, or the file), if any."""
+    root = scope if scope is not None else js.f.tree.root_node
+    for n in js.f.captures("(variable_declarator name: (identifier) value: (object)) @d").get("d", []):
+        ident = n.child_by_field_name("name")
+        if root.start_byte <= n.start_byte < root.end_byte and ident is not None and js.text(ident) == name:
+            return n.child_by_field_name("value")
+    return None
+
+
+def _function_named(js: JsFile, node: Node) -> bool:
+    """Whether an identifier argument is a callback (``https.get(url, onResponse)``), not options."""
+    name = js.text(node)
+    return bool(re.search(rf"function\s+{re.escape(name)}\s*\(|(const|let|var)\s+{re.escape(name)}\s*=\s*(async\s*)?"
+                          rf"(\(|function|\w+\s*=>)", js.f.text))
+
+
 def http_calls(js: JsFile) -> Iterator[HttpCallSite]:
     defaults = "defaults.timeout" in js.f.text
     instances: set[str] = set()
@@ -77,6 +119,9 @@ def http_calls(js: JsFile) -> Iterator[HttpCallSite]:
         fn = js.callee(call)
         if call.type == "call_expression" and fn is not None and js.text(fn) == "fetch":
             if site := _fetch(js, call, b):
+                yield site
+        elif b is not None and b[0] in NODE_HTTP and call.type == "call_expression":
+            if site := _node_http(js, call, b):
                 yield site
         elif b is not None and b[0] == "axios" and (site := _axios(js, call, b, defaults)):
             if b[1] == "create" and call.parent is not None and call.parent.type == "variable_declarator":

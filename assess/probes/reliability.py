@@ -165,6 +165,7 @@ HTTP_REASONS = {
     ("missing", "http.client"): "is created without a timeout: it waits for ever on a hung server",
     ("missing", "fetch"): "is called without an abort signal: this fetch has no timeout of its own",
     ("missing", "axios"): "is called without a timeout: axios waits for ever by default (timeout 0)",
+    ("missing", "node http"): "is called without a timeout: Node's http client waits for ever on a hung server",
     ("long-default", "aiohttp"): "is created without a timeout: aiohttp's default lets a call hang for 5 minutes",
     ("long-default", "fetch"): "is called without an abort signal: only Node's 300 s header and body timeouts bound it",
 }
