@@ -1214,3 +1214,34 @@ ODD_FILES = {
 
 def test_odd_files_do_not_crash(tmp_path: Path):
     findings(tmp_path, ODD_FILES)
+
+
+CENTRAL = "errors.central-error-handler"
+BEFORE = "errors.error-handler-before-routes"
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        pytest.param("const express = require('express');\nconst app = express();\napp.get('/a', h);\n"
+                     "app.use((err, req, res, next) => res.status(500).end());\n", {(CENTRAL, 4, "confirmed")},
+                     id="after-the-routes"),
+        pytest.param("const express = require('express');\nconst app = express();\n"
+                     "app.use((err, req, res, next) => res.status(500).end());\napp.get('/a', h);\n",
+                     {(BEFORE, 3, "confirmed")}, id="before-the-routes"),
+        pytest.param("const express = require('express');\nconst { onError } = require('./errors');\n"
+                     "const app = express();\napp.use(onError);\napp.post('/a', h);\n", {(BEFORE, 4, "likely")},
+                     id="imported-handler-named-like-one"),
+        pytest.param("const express = require('express');\nconst app = express();\n"
+                     "app.use((req, res, next) => next());\napp.get('/a', h);\n", set(), id="ordinary-middleware"),
+        pytest.param("const express = require('express');\nconst app = express();\nconst router = express.Router();\n"
+                     "app.use((err, req, res, next) => res.end());\nrouter.get('/a', h);\n",
+                     {(CENTRAL, 4, "confirmed")}, id="routes-of-another-receiver-do-not-count"),
+        pytest.param("const express = require('express');\nconst app = express();\napp.use(cors);\n", set(),
+                     id="imported-middleware-not-named-like-an-error-handler"),
+    ],
+)  # fmt: skip
+def test_express_error_handlers(tmp_path: Path, code: str, expected: set[tuple[str, int, str]]) -> None:
+    found = {(f.rule, f.line, f.confidence) for f in scanned(tmp_path, {"src/app.js": code})
+             if f.rule in (CENTRAL, BEFORE)}  # fmt: skip
+    assert found == expected

@@ -10,6 +10,7 @@ from collections.abc import Iterable, Iterator
 from assess.model import Role
 from assess.model.patterns import PatternsData
 from assess.patterns.errors import PROBLEM_LEVELS, ExceptionClassSite, RaiseSite, SwallowSite
+from assess.patterns.errors_express import ErrorMiddlewareSite
 from assess.patterns.errors_node import CatchWithoutHandlerSite, ProcessHandlerSite, SocketSite
 from assess.probes import Hit, ProbeInput, register_probe
 
@@ -194,3 +195,22 @@ def socket_error_listener(given: ProbeInput) -> Iterator[Hit]:
                       "this file does not show it.")  # fmt: skip
         else:
             yield Hit("errors.socket-without-error-listener", site=site, details=details)
+
+
+@register_probe("errors.central-error-handler", "errors.error-handler-before-routes")
+def express_error_handlers(given: ProbeInput) -> Iterator[Hit]:
+    """Express error middleware: good where it follows the routes of its app or router; a problem where every route
+    of that receiver in the file comes after it (it then catches none of their errors). A handler only named like
+    one (imported, its parameters unseen) is to review."""
+    for site in given.patterns.of(ErrorMiddlewareSite):
+        if not _source(given.patterns, site.path):
+            continue
+        details = {"receiver": site.receiver, "handler": site.handler, "first_route_line": site.first_route_line or ""}
+        if site.first_route_line is not None and not site.routes_before:
+            yield Hit("errors.error-handler-before-routes", site=site, details=details,
+                      confidence=None if site.sure else "likely",
+                      confidence_reason=None if site.sure else "The handler is imported and named like an error "
+                      "handler; its four parameters are not in this file.")  # fmt: skip
+        else:
+            yield Hit("errors.central-error-handler", site=site, details=details)
+
