@@ -78,8 +78,8 @@ def _calls(f: ScriptFile) -> list[tuple[Node, str, str, list[Node]]]:
 
 @register_extractor("script")
 def error_middleware(f: ScriptFile) -> Iterator[Site]:
-    if "express" not in f.text and "(err, req, res, next)" not in f.text.replace(" ", ""):
-        return
+    if "express" not in f.text and "(err,req,res,next)" not in re.sub(r"\s+", "", f.text):
+        return  # neither an Express app nor a file that registers an error handler
     declared = _functions(f)
     imported = _imported(f)
     calls = _calls(f)

@@ -309,8 +309,9 @@ def _returns_kept(sf: ScriptFile, path: list[Node], fn: Node) -> bool:
             continue
         condition, then = stmt.child_by_field_name("condition"), stmt.child_by_field_name("consequence")
         found = KEPT.match(sf.node_text(condition)) if condition is not None else None
-        if found is None or then is None or not re.search(r"\breturn\b", sf.node_text(then)):
-            continue
+        name = re.escape(found.group("name")) if found else ""
+        if found is None or then is None or not re.search(rf"\breturn\s+{name}\s*(;|$|\}})", sf.node_text(then)):
+            continue  # the branch must hand back the kept value itself (not `if (err) return next(err)`)
         stored = re.compile(rf"(?<![\w.$]){re.escape(found.group('name'))}\s*=[^=]")
         if stored.search(sf.node_text(body)) or stored.search(sf.node_text(sf.tree.root_node)):
             return True  # stored here, or by another function of the file (a callback that fills the cache)
