@@ -64,7 +64,7 @@ def blocking_call_in_async(given: ProbeInput) -> Iterator[Hit]:
 def _on_request_path(site: BlockingCallSite, route: Route) -> Hit | None:
     """The finding for a blocking call a request reaches; None for one that stalls the loop once (a first-run
     route, a kept value, a file created when missing) or for microseconds (a stat, a directory entry). Those were
-    shown "to review" once; on the labelled services not one of 17 was a gap a reviewer would write."""
+    shown "to review" once; on the tuned services not one of the 9 shown was a gap a reviewer would write."""
     if route.once or site.memoised or site.cost == "metadata":
         return None
     details = {"callee": site.callee, "context": f"on the request path ({route.describe()})"}
