@@ -16,7 +16,7 @@ from assess.patterns import register_extractor
 from assess.patterns.durability import LONG_LIVED_CLASS
 from assess.patterns.durability_files import DATA_NAME
 from assess.patterns.durability_jswrites import function_name
-from assess.patterns.durability_schema import WAL, schema_facts
+from assess.patterns.durability_schema import WAL, schema_facts, schema_site
 from assess.patterns.durability_sites import (
     CollectionSite,
     DbSettingSite,
@@ -377,12 +377,7 @@ def _string_facts(f: ScriptFile, node: Node) -> Iterator[Site]:
     for kind, how, offset in schema_facts(_string(f, node)):
         start, end = f.span(node)
         where = {**_common(f, node), "line": start + offset, "end_line": max(start + offset, end)}
-        if kind == "schema":
-            yield SchemaInCodeSite(**where, how=how)
-        elif kind == "migrations":
-            yield MigrationSite(**where, tool=how)
-        else:
-            yield DbSettingSite(**where, setting="memory-database", detail=how)
+        yield schema_site(kind, how, where)
 
 
 def _migrations_config(f: ScriptFile, node: Node) -> bool:

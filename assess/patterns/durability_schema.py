@@ -50,6 +50,15 @@ POOLS = re.compile(
 )
 
 
+def schema_site(kind: str, how: str, where: dict[str, Any]) -> Site:
+    """The site of one :func:`schema_facts` fact, at ``where`` (path, line, end_line, language, snippet ...)."""
+    if kind == "schema":
+        return SchemaInCodeSite(**where, how=how)
+    if kind == "migrations":
+        return MigrationSite(**where, tool=how)
+    return DbSettingSite(**where, setting="memory-database", detail=how)
+
+
 def _settings(f: PythonFile) -> Iterator[Site]:
     def common(call: ast.Call) -> dict[str, Any]:
         line, end = f.span(call)
@@ -73,12 +82,7 @@ def _settings(f: PythonFile) -> Iterator[Site]:
             line = node.lineno + offset
             where = {"path": f.path, "line": line, "end_line": line, "language": "Python", "function": f.qualname(node),
                      "snippet": f.lines[line - 1].strip()[:200] if line <= len(f.lines) else ""}  # fmt: skip
-            if kind == "schema":
-                yield SchemaInCodeSite(**where, how=how)
-            elif kind == "migrations":
-                yield MigrationSite(**where, tool=how)
-            else:
-                yield DbSettingSite(**where, setting="memory-database", detail=how)
+            yield schema_site(kind, how, where)
 
 
 @register_extractor("python")

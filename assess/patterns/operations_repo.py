@@ -44,6 +44,13 @@ CI_FILES = (
     (re.compile(r"^\.drone\.ya?ml$"), "Drone"),
     (re.compile(r"^\.buildkite/pipeline\.ya?ml$"), "Buildkite"),
 )
+
+
+def ci_system(rel: str) -> str | None:
+    """The CI system a repository path configures (``GitHub Actions`` for ``.github/workflows/ci.yml``), or None."""
+    return next((s for pattern, s in CI_FILES if pattern.match(rel)), None)
+
+
 TEST_COMMAND = re.compile(
     r"\b(pytest|py\.test|tox|nox|python -m unittest|manage\.py test|jest|vitest|mocha|go test|cargo test|"
     r"(npm|yarn|pnpm|bun)( run)? (test|coverage)|make (test|check)|coverage run|phpunit|rspec|"
@@ -196,7 +203,7 @@ def operations_repo(files: RepoFiles) -> Iterator[Site]:
 
 def _repo_file(files: RepoFiles, rel: str, role: Role) -> Iterator[Site]:
     name = PurePosixPath(rel).name
-    system = next((s for pattern, s in CI_FILES if pattern.match(rel)), None)
+    system = ci_system(rel)
     if system is not None:
         lines = _read(files, rel)
         line = _ci_line(rel, lines)

@@ -19,6 +19,7 @@ from assess.collectors.roles import CODE_LANGUAGES, language_of
 from assess.model import Role
 from assess.model.patterns import Site, register_site
 from assess.patterns import RepoFiles, register_extractor, snippet
+from assess.patterns.operations_repo import ci_system
 
 
 @register_site
@@ -57,9 +58,6 @@ PUBLISH = re.compile(r"docker/build-push-action|docker push|npm publish|twine up
                      r"pypa/gh-action-pypi-publish|deploy|helm upgrade|kubectl apply", re.I)  # fmt: skip
 DOCKER_BUILD = re.compile(r"docker/build-push-action|docker build|docker buildx build")
 EXTERNAL_WORKFLOW = re.compile(r"uses:\s*[\w.\-]+/[\w.\-]+/\.github/workflows/")
-CI_FILE = re.compile(r"^\.github/workflows/[^/]+\.ya?ml$|^\.gitlab-ci\.ya?ml$|^\.circleci/config\.ya?ml$|"
-                     r"^azure-pipelines\.ya?ml$|^\.travis\.ya?ml$|^bitbucket-pipelines\.ya?ml$|^(.*/)?Jenkinsfile$|"
-                     r"^\.drone\.ya?ml$|^\.buildkite/pipeline\.ya?ml$")  # fmt: skip
 NPM_DEFAULT_TEST = 'echo "Error: no test specified" && exit 1'
 MAX_READ = 512 * 1024
 SKIP = {Role.VENDORED, Role.GENERATED, Role.DOCS}
@@ -112,7 +110,7 @@ def _following_percent(lines: list[str], line: int) -> float | None:
 def coverage_gates(repo: RepoFiles) -> Iterator[Site]:
     for rel in repo.paths():
         name = PurePosixPath(rel).name
-        if repo.roles[rel] in SKIP or not (name in GATE_FILES or JS_CONFIG.match(name) or CI_FILE.match(rel)):
+        if repo.roles[rel] in SKIP or not (name in GATE_FILES or JS_CONFIG.match(name) or ci_system(rel)):
             continue
         lines = _lines(repo, rel)
         if JS_CONFIG.match(name) and not any("coverage" in line for line in lines):
@@ -231,7 +229,7 @@ def _commands(lines: list[str]) -> list[tuple[int, str]]:
 def ci_runs(repo: RepoFiles) -> Iterator[Site]:
     resolver: _Resolver | None = None
     for rel in repo.paths():
-        if not CI_FILE.match(rel) or repo.roles[rel] in SKIP:
+        if not ci_system(rel) or repo.roles[rel] in SKIP:
             continue
         resolver = resolver or _Resolver(repo)
         lines = _lines(repo, rel)
